@@ -1,0 +1,229 @@
+"""The tables OneWindow keeps, mapped with SQLAlchemy 2.
+
+Workflow state is split the way SpiffArena learned to: the immutable model version is stored once
+(``process_definition``), each case keeps its instance properties on the ``case`` row and one
+``workflow_task`` row per SpiffWorkflow task, so a save rewrites only what changed.
+``human_task`` is the projection that inboxes read; they never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    head_username: Mapped[str | None] = mapped_column(String(64))
+
+
+class Role(Base):
+    __tablename__ = "role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"), primary_key=True)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+    roles: Mapped[list[Role]] = relationship(secondary="user_role", lazy="selectin")
+
+    @property
+    def role_codes(self) -> set[str]:
+        return {r.code for r in self.roles}
+
+    @property
+    def department_code(self) -> str:
+        return self.department.code
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored so a leaked table grants nothing."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ServiceItem(Base):
+    """A 政务服务事项; ``guide`` holds the full GB/T 39046 record from workflows/."""
+
+    __tablename__ = "service_item"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    item_type: Mapped[str] = mapped_column(String(8))
+    case_type: Mapped[str] = mapped_column(String(16))
+    process_key: Mapped[str] = mapped_column(String(64))
+    departments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ProcessDefinition(Base):
+    """One immutable deployed version of a model, keyed by the hash of its files."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(128))
+    hash: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(128))
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    task_meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseCounter(Base):
+    """Daily sequence for case numbers; incremented under the transaction's write lock."""
+
+    __tablename__ = "case_counter"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A 办件. ``version`` is the optimistic row version: a stale writer gets 409."""
+
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(64), unique=True)
+    service_item_code: Mapped[str] = mapped_column(ForeignKey("service_item.code"))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    result: Mapped[str | None] = mapped_column(String(8))
+    applicant_kind: Mapped[str] = mapped_column(String(16))
+    applicant_name: Mapped[str] = mapped_column(String(128))
+    applicant_id_type: Mapped[str] = mapped_column(String(32))
+    applicant_id_number: Mapped[str] = mapped_column(String(64))
+    applicant_phone: Mapped[str] = mapped_column(String(32), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="window")
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    query_password_hash: Mapped[str] = mapped_column(String(256))
+    intake_department: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    due_date: Mapped[date | None] = mapped_column(Date)
+    clock_state: Mapped[str] = mapped_column(String(16), default="not_started")
+    visits: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    service_item: Mapped[ServiceItem] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+
+    __mapper_args__: ClassVar = {"version_id_col": version}
+
+
+class WorkflowTask(Base):
+    """One SpiffWorkflow task as its serializer writes it (``payload`` is JSON text)."""
+
+    __tablename__ = "workflow_task"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process: Mapped[str] = mapped_column(String(36), default="")
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class HumanTask(Base):
+    """Inbox projection of a user task; rows stay after completion as the step record."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_inbox", "state", "department_code"),
+        Index("ix_human_task_case", "case_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    spec_name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))
+    department_code: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="ready")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    case: Mapped[Case] = relationship(lazy="joined")
+
+
+class CaseEvent(Base):
+    """Append-only history: who did what, when, on which task, with which data change."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,376 @@
+"""The only module that drives SpiffWorkflow's ``BpmnWorkflow``.
+
+Three jobs:
+
+* compile a deployed model version into specs once per process (``compiled``);
+* restore a case's workflow from its stored pieces and hand back only what changed, so a save
+  costs what the step touched, not the whole history (``CaseRun.changes``);
+* refuse to trust the engine where SpiffWorkflow 3.2.0 is known to lie: its task iterators stop
+  at depth 1000 and then a deep case looks stalled or even completed (ENGINE-NOTES.md). Every
+  run is checked against the complete task dictionary, which has no depth limit, and a case
+  that grows too deep is stopped with a clear error before the library goes blind.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineIntegrityError
+from .safexml import parse_xml
+from .sandbox import script_engine
+
+# SpiffWorkflow's iterators stop at depth 1000; stop well before the library goes blind.
+MAX_SAFE_DEPTH = 900
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _make_serializer()
+REGISTRY = SERIALIZER.registry
+
+
+class _StateEncoder(json.JSONEncoder):
+    """JSON for task payloads: values SpiffWorkflow leaves raw (datetime, Decimal, UUID)."""
+
+    def default(self, o: Any) -> Any:
+        converted = REGISTRY.convert(o)
+        if converted is o:
+            return super().default(o)
+        return converted
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, cls=_StateEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A model version's specs, parsed once and shared by every case on that version."""
+
+    process_id: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
+def parse_model(files: dict[str, str], process_id: str | None = None, *, validate: bool = False):
+    """Parse BPMN/DMN texts with XXE-safe lxml trees; returns (parser, process ids).
+
+    ``validate`` adds SpiffWorkflow's XSD check (deploy time only: it costs more than parsing).
+    """
+    parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
+    for name, text in sorted(files.items()):
+        if name.endswith(".bpmn"):
+            parser.add_bpmn_xml(parse_xml(text.encode(), name), name)
+        elif name.endswith(".dmn"):
+            parser.add_dmn_xml(parse_xml(text.encode(), name).getroot(), name)
+    return parser
+
+
+def compile_model(files: dict[str, str], process_id: str) -> CompiledModel:
+    parser = parse_model(files)
+    return CompiledModel(
+        process_id, parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    )
+
+
+_compiled: dict[tuple[int, str], CompiledModel] = {}
+_compiled_lock = threading.Lock()
+
+
+def compiled(definition_id: int, definition_hash: str, files_loader, process_id: str):
+    """The cached ``CompiledModel`` of a definition; ``files_loader`` is only called on a miss."""
+    key = (definition_id, definition_hash)
+    model = _compiled.get(key)
+    if model is None:
+        model = compile_model(files_loader(), process_id)
+        with _compiled_lock:
+            _compiled[key] = model
+    return model
+
+
+@dataclass
+class UserTask:
+    """A READY user task as the rest of the engine sees it."""
+
+    id: str
+    spec_name: str
+    name: str
+    lane: str | None
+    properties: dict[str, str]
+    data: dict[str, Any]
+
+
+@dataclass
+class Changes:
+    """What a save must write: instance properties, task rows to upsert, task ids to delete."""
+
+    workflow: dict[str, Any]
+    upserts: list[tuple[str, str, str]] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+
+
+def _all_workflows(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
+    return [("", wf)] + [(str(key), sp) for key, sp in wf.subprocesses.items()]
+
+
+def _all_tasks(wf: BpmnWorkflow):
+    for _, workflow in _all_workflows(wf):
+        yield from workflow.tasks.values()
+
+
+class CaseRun:
+    """One case's workflow, loaded for one unit of work."""
+
+    def __init__(self, wf: BpmnWorkflow, known_ids: set[str], loaded_at: float):
+        self.wf = wf
+        self._known = known_ids
+        self._loaded_at = loaded_at
+
+    # ----- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, model: CompiledModel, data: dict[str, Any]) -> CaseRun:
+        wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=script_engine())
+        run = cls(wf, set(), 0.0)
+        start = wf.get_next_task(state=TaskState.READY)
+        start.data.update(data)
+        run._advance()
+        return run
+
+    @classmethod
+    def restore(
+        cls, model: CompiledModel, workflow: dict[str, Any], rows: list[tuple[str, str]]
+    ) -> CaseRun:
+        """Rebuild from the case's properties and its ``(process, payload)`` task rows."""
+        loaded_at = time.time()
+        by_process: dict[str, dict[str, dict]] = {}
+        for process, payload in rows:
+            dct = json.loads(payload)
+            by_process.setdefault(process, {})[dct["id"]] = dct
+        wf = BpmnWorkflow(
+            model.spec, model.subprocess_specs, script_engine=script_engine(), deserializing=True
+        )
+        wf_props = dict(workflow)
+        wf.tasks = _restore_tasks(by_process.get("", {}), wf_props["root"], wf)
+        wf.task_tree = wf.tasks[UUID(wf_props["root"])]
+        wf_converter = _converter_for(BpmnWorkflow)
+        wf_converter.set_default_attributes(wf, wf_props)
+        subprocesses = {
+            key: {**props, "tasks": _ordered(by_process.get(key, {}), props["root"])}
+            for key, props in wf_props.get("subprocesses", {}).items()
+        }
+        wf_converter.subprocesses_from_dict(subprocesses, wf)
+        wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
+        return cls(wf, {str(t.id) for t in _all_tasks(wf)}, loaded_at)
+
+    # ----- queries ---------------------------------------------------------------------------
+    def ready_user_tasks(self) -> list[UserTask]:
+        """READY manual tasks found through the full task dictionary (no depth limit)."""
+        return [
+            _user_task(t)
+            for t in _all_tasks(self.wf)
+            if t.state == TaskState.READY and t.task_spec.manual
+        ]
+
+    def find_ready(self, task_id: str) -> Task | None:
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (WorkflowException, ValueError):
+            return None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            return None
+        return task
+
+    @property
+    def finished(self) -> bool:
+        return self.wf.completed
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The case data as of the latest completed step."""
+        last = self.wf.last_task
+        source = last.data if last is not None else self.wf.data
+        return {k: v for k, v in source.items() if not k.startswith("_")}
+
+    def end_properties(self) -> dict[str, str]:
+        """Properties of the end event the case finished on (its ``result`` code)."""
+        ends = [
+            t
+            for t in _all_tasks(self.wf)
+            if t.state == TaskState.COMPLETED
+            and t.task_spec.__class__.__name__ == "EndEvent"
+            and t.workflow is self.wf
+        ]
+        ends.sort(key=lambda t: t.last_state_change)
+        return ends[-1].task_spec.extensions.get("properties", {}) if ends else {}
+
+    def element_states(self) -> dict[str, list[str]]:
+        """BPMN element ids that are finished, active and still pending, for the diagram."""
+        finished, active = set(), set()
+        for t in _all_tasks(self.wf):
+            bpmn_id = getattr(t.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if t.state == TaskState.COMPLETED:
+                finished.add(bpmn_id)
+            elif t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                active.add(bpmn_id)
+        every = {getattr(s, "bpmn_id", None) for s in self.wf.spec.task_specs.values()}
+        pending = {b for b in every if b} - finished - active
+        return {
+            "finished": sorted(finished - active),
+            "active": sorted(active),
+            "pending": sorted(pending),
+        }
+
+    def max_depth(self) -> int:
+        return max((t.depth for t in _all_tasks(self.wf)), default=0)
+
+    # ----- actions ---------------------------------------------------------------------------
+    def complete(self, task: Task, data: dict[str, Any]) -> None:
+        task.data.update(data)
+        task.run()
+        self._advance()
+
+    def _advance(self) -> None:
+        self.wf.do_engine_steps()
+        self._check_integrity()
+
+    def _check_integrity(self) -> None:
+        """Compare what the depth-limited iterators concluded with the full task dictionary."""
+        unfinished = [t for t in _all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
+        deepest = max((t.depth for t in unfinished), default=0)
+        if deepest > MAX_SAFE_DEPTH:
+            raise EngineIntegrityError(
+                f"办件流程树深度 {deepest} 超过安全上限 {MAX_SAFE_DEPTH}（补正或退回次数过多），"
+                "操作未保存；请联系管理员迁移此办件",
+                {"depth": deepest, "limit": MAX_SAFE_DEPTH},
+                code="workflow_too_deep",
+            )
+        stalled = [t for t in unfinished if t.state == TaskState.READY and not t.task_spec.manual]
+        if stalled:
+            raise EngineIntegrityError(
+                "流程引擎未能推进以下步骤，操作未保存："
+                + ", ".join(t.task_spec.name for t in stalled),
+                {"stalled": [t.task_spec.name for t in stalled]},
+                code="workflow_stalled",
+            )
+        if self.wf.is_completed() and unfinished:
+            raise EngineIntegrityError(
+                "流程引擎误报办结（仍有未完成的步骤），操作未保存",
+                {"unfinished": [t.task_spec.name for t in unfinished]},
+                code="workflow_false_completion",
+            )
+
+    # ----- persistence -----------------------------------------------------------------------
+    def changes(self) -> Changes:
+        """Task rows touched since load (and their children, whose deltas depend on them)."""
+        dirty: set[UUID] = set()
+        for t in _all_tasks(self.wf):
+            if (
+                t.last_state_change >= self._loaded_at
+                or str(t.id) not in self._known
+                or t.has_state(TaskState.NOT_FINISHED_MASK)
+            ):
+                dirty.add(t.id)
+                dirty.update(t._children)
+        out = Changes(workflow=self._workflow_properties())
+        current: set[str] = set()
+        for process, workflow in _all_workflows(self.wf):
+            for task_id, task in workflow.tasks.items():
+                current.add(str(task_id))
+                if task_id in dirty:
+                    out.upserts.append((str(task_id), process, _dumps(REGISTRY.convert(task))))
+        out.deletes = sorted(self._known - current)
+        self._known = current
+        self._loaded_at = time.time()
+        return out
+
+    def _workflow_properties(self) -> dict[str, Any]:
+        props = _process_properties(self.wf)
+        props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
+        props["subprocesses"] = {
+            str(key): {
+                **_process_properties(sp),
+                "parent_task_id": str(sp.parent_task_id),
+                "spec": sp.spec.name,
+                "typename": "BpmnSubWorkflow",
+            }
+            for key, sp in self.wf.subprocesses.items()
+        }
+        return json.loads(_dumps(props))
+
+
+def _process_properties(workflow) -> dict[str, Any]:
+    return {
+        "data": REGISTRY.clean(workflow.data),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def _converter_for(cls: type):
+    """The converter instance SpiffWorkflow registered for ``cls`` (to reuse its helpers)."""
+    restore = REGISTRY.convert_from_dict[REGISTRY.typenames[cls]]
+    return restore.args[0].__self__
+
+
+def _ordered(tasks: dict[str, dict], root: str) -> dict[str, dict]:
+    """Tasks parent-first: restoring a delta-encoded task needs its parent's data."""
+    ordered: dict[str, dict] = {}
+    stack = [root]
+    while stack:
+        task_id = stack.pop()
+        dct = tasks.get(task_id)
+        if dct is None:
+            continue
+        ordered[task_id] = dct
+        stack.extend(reversed(dct["children"]))
+    if len(ordered) != len(tasks):
+        raise EngineIntegrityError(
+            "办件的流程状态不完整，无法加载",
+            {"missing": len(tasks) - len(ordered)},
+            code="workflow_state_corrupt",
+        )
+    return ordered
+
+
+def _restore_tasks(tasks: dict[str, dict], root: str, wf: BpmnWorkflow) -> dict[UUID, Task]:
+    restored: dict[UUID, Task] = {}
+    wf.tasks = restored
+    for task_id, dct in _ordered(tasks, root).items():
+        restored[UUID(task_id)] = REGISTRY.restore(dct, workflow=wf)
+    return restored
+
+
+def _user_task(task: Task) -> UserTask:
+    spec = task.task_spec
+    return UserTask(
+        id=str(task.id),
+        spec_name=spec.bpmn_id or spec.name,
+        name=spec.bpmn_name or spec.name,
+        lane=spec.lane,
+        properties=dict(spec.extensions.get("properties", {})),
+        data=task.data,
+    )

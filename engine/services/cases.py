@@ -1,0 +1,224 @@
+"""Case use cases: start a case (办件), read one, list what a user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from .. import access, models, views
+from ..errors import BadRequest, NotFound
+from ..runtime import CaseRun
+from ..security import hash_password, new_query_password
+from ..uow import UnitOfWork
+from .common import (
+    finish_if_done,
+    load_run,
+    local_now,
+    model_of,
+    record,
+    save_run,
+    sync_tasks,
+)
+
+REGION_CODE = "339901"  # the demo county (青山县); a setting in production
+APPLICANT_KINDS = ("person", "enterprise")
+
+
+@dataclass
+class StartedCase:
+    case: models.Case
+    query_password: str
+    next_tasks: list[models.HumanTask]
+
+
+def department_names(uow: UnitOfWork) -> dict[str, str]:
+    return dict(uow.session.execute(select(models.Department.code, models.Department.name)).all())
+
+
+def _next_case_no(uow: UnitOfWork, item: models.ServiceItem) -> str:
+    """``<region><yyyymmdd><item type><seq>``: readable, unique, never reused.
+
+    The counter row is updated inside the transaction, which holds the write lock, so two
+    windows never draw the same number.
+    """
+    day = local_now().strftime("%Y%m%d")
+    session = uow.session
+    bumped = session.execute(
+        update(models.CaseCounter)
+        .where(models.CaseCounter.day == day)
+        .values(last=models.CaseCounter.last + 1)
+        .returning(models.CaseCounter.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        session.add(models.CaseCounter(day=day, last=1))
+        session.flush()
+        bumped = 1
+    return f"{REGION_CODE}{day}{item.item_type[:2]:0>2}{bumped:05d}"
+
+
+def _applicant(payload: Any) -> dict[str, str]:
+    if not isinstance(payload, dict):
+        raise BadRequest("缺少申请人信息", {"field": "applicant"}, code="invalid_applicant")
+    missing = [k for k in ("kind", "name", "id_type", "id_number") if not payload.get(k)]
+    if missing:
+        raise BadRequest(
+            "申请人信息不完整",
+            {"fields": {k: "该字段为必填项" for k in missing}},
+            code="invalid_applicant",
+        )
+    if payload["kind"] not in APPLICANT_KINDS:
+        raise BadRequest(
+            "申请人类型应为 person 或 enterprise",
+            {"field": "applicant.kind"},
+            code="invalid_applicant",
+        )
+    return {k: str(payload.get(k) or "") for k in ("kind", "name", "id_type", "id_number", "phone")}
+
+
+def start_case(
+    uow: UnitOfWork,
+    user: models.User,
+    service_item: str,
+    applicant: Any,
+    data: dict[str, Any] | None = None,
+    channel: str = "window",
+    agent: dict[str, Any] | None = None,
+) -> StartedCase:
+    access.require_role(user, "window")
+    item = uow.session.get(models.ServiceItem, service_item)
+    if item is None:
+        raise NotFound(f"事项 {service_item} 不存在", code="service_item_not_found")
+    if data is not None and not isinstance(data, dict):
+        raise BadRequest("data 应为对象", {"field": "data"})
+    person = _applicant(applicant)
+    definition = latest_definition(uow, item.process_key)
+    password = new_query_password()
+    case = models.Case(
+        case_no=_next_case_no(uow, item),
+        service_item_code=item.code,
+        definition_id=definition.id,
+        applicant_kind=person["kind"],
+        applicant_name=person["name"],
+        applicant_id_type=person["id_type"],
+        applicant_id_number=person["id_number"],
+        applicant_phone=person["phone"],
+        channel=channel,
+        agent=agent,
+        query_password_hash=hash_password(password),
+        intake_department=user.department_code,
+        created_by=user.username,
+        created_at=local_now(),
+    )
+    case.definition = definition
+    case.service_item = item
+    initial = {
+        **(data or {}),
+        "case_no": case.case_no,
+        "service_item": item.code,
+        "applicant": {"kind": person["kind"], "name": person["name"]},
+    }
+    run = CaseRun.start(model_of(uow, definition), initial)
+    case.data = run.data
+    uow.session.add(case)
+    save_run(uow, case, run)
+    record(
+        uow, case, user.username, "start", detail={"service_item": item.code, "channel": channel}
+    )
+    created = sync_tasks(uow, case, run)
+    finish_if_done(uow, case, run, user.username)
+    return StartedCase(case, password, created)
+
+
+def latest_definition(uow: UnitOfWork, key: str) -> models.ProcessDefinition:
+    definition = uow.session.scalars(
+        select(models.ProcessDefinition)
+        .where(models.ProcessDefinition.key == key)
+        .order_by(models.ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
+    if definition is None:
+        raise NotFound(f"流程模型 {key} 尚未部署", code="process_not_deployed")
+    return definition
+
+
+def visible_case(uow: UnitOfWork, user: models.User, case_no: str) -> models.Case:
+    case = uow.session.scalars(
+        select(models.Case).where(models.Case.case_no == case_no, access.visible_cases(user))
+    ).one_or_none()
+    if case is None:
+        raise NotFound(f"办件 {case_no} 不存在或无权查看", code="case_not_found")
+    return case
+
+
+def case_tasks(uow: UnitOfWork, case: models.Case) -> list[models.HumanTask]:
+    return list(
+        uow.session.scalars(
+            select(models.HumanTask)
+            .where(models.HumanTask.case_id == case.id)
+            .order_by(models.HumanTask.created_at)
+        )
+    )
+
+
+def case_events(uow: UnitOfWork, case: models.Case) -> list[models.CaseEvent]:
+    return list(
+        uow.session.scalars(
+            select(models.CaseEvent)
+            .where(models.CaseEvent.case_id == case.id)
+            .order_by(models.CaseEvent.id)
+        )
+    )
+
+
+def get_case(uow: UnitOfWork, user: models.User, case_no: str) -> dict[str, Any]:
+    case = visible_case(uow, user, case_no)
+    names = department_names(uow)
+    open_tasks = [
+        views.task_view(t, names) for t in case_tasks(uow, case) if t.state in ("ready", "claimed")
+    ]
+    return views.case_view(case, open_tasks, case_events(uow, case))
+
+
+def list_cases(
+    uow: UnitOfWork,
+    user: models.User,
+    *,
+    status: str | None = None,
+    service_item: str | None = None,
+    department: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(models.Case).where(access.visible_cases(user))
+    if status:
+        query = query.where(models.Case.status == status)
+    if service_item:
+        query = query.where(models.Case.service_item_code == service_item)
+    if department:
+        query = query.where(
+            models.Case.id.in_(
+                select(models.HumanTask.case_id).where(
+                    models.HumanTask.department_code == department
+                )
+            )
+        )
+    if q:
+        like = f"%{q}%"
+        query = query.where(
+            or_(models.Case.case_no.like(like), models.Case.applicant_name.like(like))
+        )
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(
+        query.order_by(models.Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return [views.case_summary(c) for c in rows], total
+
+
+def diagram_state(uow: UnitOfWork, user: models.User, case_no: str) -> dict[str, Any]:
+    """Finished and active BPMN elements of a case, for the diagram on its page."""
+    case = visible_case(uow, user, case_no)
+    run = load_run(uow, case)
+    return run.element_states()

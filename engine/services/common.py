@@ -1,0 +1,138 @@
+"""Pieces every use case shares: the acting user, loading a case's workflow, saving it back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .. import models
+from ..runtime import CaseRun, CompiledModel, compiled
+from ..uow import UnitOfWork
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_now() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def model_of(uow: UnitOfWork, definition: models.ProcessDefinition) -> CompiledModel:
+    return compiled(definition.id, definition.hash, lambda: definition.files, definition.process_id)
+
+
+def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
+    rows = uow.session.execute(
+        select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
+            models.WorkflowTask.case_id == case.id
+        )
+    ).all()
+    return CaseRun.restore(model_of(uow, case.definition), case.workflow, [tuple(r) for r in rows])
+
+
+def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
+    """Write only the task rows the step touched, plus the instance properties on the case."""
+    changes = run.changes()
+    case.workflow = changes.workflow
+    session = uow.session
+    session.flush()  # the case row must exist before its task rows reference it
+    if changes.deletes:
+        session.execute(
+            delete(models.WorkflowTask).where(
+                models.WorkflowTask.case_id == case.id,
+                models.WorkflowTask.id.in_(changes.deletes),
+            )
+        )
+    if changes.upserts:
+        rows = [
+            {"case_id": case.id, "id": task_id, "process": process, "payload": payload}
+            for task_id, process, payload in changes.upserts
+        ]
+        session.execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+def _upsert(dialect: str):
+    table = models.WorkflowTask.__table__
+    if dialect == "postgresql":
+        stmt = pg_insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(table)
+    else:  # pragma: no cover - only the two supported databases exist
+        return insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["case_id", "id"],
+        set_={"payload": stmt.excluded.payload, "process": stmt.excluded.process},
+    )
+
+
+def record(
+    uow: UnitOfWork,
+    case: models.Case,
+    actor: str,
+    action: str,
+    task: models.HumanTask | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one ``case_event``; every change a user makes goes through here."""
+    uow.session.add(
+        models.CaseEvent(
+            case_id=case.id,
+            actor=actor,
+            action=action,
+            task_id=task.id if task is not None else None,
+            task_name=task.name if task is not None else None,
+            detail=detail or {},
+        )
+    )
+
+
+def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.HumanTask]:
+    """Bring the ``human_task`` projection in line with the workflow; returns new tasks.
+
+    Open rows whose workflow task is no longer READY were cancelled by the engine (a boundary
+    event, a branch that was not taken); the completed task was already closed by its service.
+    """
+    ready = {t.id: t for t in run.ready_user_tasks()}
+    open_rows = uow.session.scalars(
+        select(models.HumanTask).where(
+            models.HumanTask.case_id == case.id,
+            models.HumanTask.state.in_(("ready", "claimed")),
+        )
+    ).all()
+    for row in open_rows:
+        if row.id not in ready:
+            row.state = "cancelled"
+    known = {row.id for row in open_rows}
+    meta = case.definition.task_meta
+    created = []
+    for task_id, task in ready.items():
+        if task_id in known:
+            continue
+        info = meta.get(task.spec_name, {})
+        row = models.HumanTask(
+            id=task_id,
+            case=case,
+            spec_name=task.spec_name,
+            name=task.name,
+            department_code=info.get("department") or case.intake_department,
+            role=info.get("role"),
+            state="ready",
+        )
+        uow.session.add(row)
+        created.append(row)
+    return created
+
+
+def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str) -> None:
+    if not run.finished or case.status == "finished":
+        return
+    case.status = "finished"
+    case.finished_at = local_now()
+    case.result = run.end_properties().get("result")
+    if case.clock_state in ("running", "paused"):
+        case.clock_state = "stopped"
+    record(uow, case, actor, "finish", detail={"result": case.result})

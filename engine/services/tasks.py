@@ -1,0 +1,186 @@
+"""Human-task use cases: inboxes, claim, unclaim, complete."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from .. import access, models, views
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..forms import validate_form
+from ..uow import UnitOfWork
+from .cases import department_names
+from .common import finish_if_done, load_run, local_now, record, save_run, sync_tasks
+
+OPEN_STATES = ("ready", "claimed")
+TASK_STATES = ("ready", "claimed", "completed", "cancelled")
+SCOPES = ("mine", "department", "all")
+
+
+@dataclass
+class Completion:
+    case: models.Case
+    next_tasks: list[models.HumanTask]
+
+
+def list_tasks(
+    uow: UnitOfWork,
+    user: models.User,
+    *,
+    scope: str = "mine",
+    state: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    """An inbox. ``mine``: assigned to me, or unclaimed and claimable by me."""
+    if scope not in SCOPES:
+        raise BadRequest(f"scope 应为 {'/'.join(SCOPES)}", {"field": "scope"})
+    if state and state not in TASK_STATES:
+        raise BadRequest(f"state 应为 {'/'.join(TASK_STATES)}", {"field": "state"})
+    task = models.HumanTask
+    query = select(task)
+    if scope == "mine":
+        claimable = (
+            (task.assignee.is_(None))
+            & (task.department_code == user.department_code)
+            & or_(task.role.is_(None), task.role.in_(sorted(user.role_codes)))
+        )
+        query = query.where(or_(task.assignee == user.username, claimable))
+    elif scope == "department":
+        query = query.where(task.department_code == user.department_code)
+    else:
+        query = query.where(access.visible_tasks(user))
+    query = query.where(task.state == state) if state else query.where(task.state.in_(OPEN_STATES))
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(
+        query.order_by(task.created_at, task.id).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    names = department_names(uow)
+    return [views.task_view(t, names) for t in rows], total
+
+
+def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
+    task = uow.session.get(models.HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
+    if not (
+        access.reads_everything(user)
+        or task.department_code == user.department_code
+        or task.assignee == user.username
+    ):
+        raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
+    return task
+
+
+def form_of(task: models.HumanTask) -> dict[str, Any]:
+    definition = task.case.definition
+    meta = definition.task_meta.get(task.spec_name, {})
+    schema = json.loads(definition.files[meta["form"]]) if meta.get("form") else {}
+    ui_schema = json.loads(definition.files[meta["ui_form"]]) if meta.get("ui_form") else {}
+    return {"schema": schema, "ui_schema": ui_schema}
+
+
+def get_task(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
+    task = _visible_task(uow, user, task_id)
+    view = views.task_view(task, department_names(uow))
+    view["form"] = form_of(task)
+    view["data"] = task.data if task.state == "completed" else task.case.data
+    view["case"] = views.case_summary(task.case)
+    view["can_complete"] = task.state in OPEN_STATES and _may_act(user, task)
+    return view
+
+
+def _may_act(user: models.User, task: models.HumanTask) -> bool:
+    if task.assignee:
+        return task.assignee == user.username
+    return access.is_candidate(user, task)
+
+
+def _lock_open_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
+    """Lock the task's case, then re-read the task: the state seen is the committed one."""
+    task = _visible_task(uow, user, task_id)
+    uow.lock_case(task.case.case_no)
+    uow.session.refresh(task)
+    if task.state not in OPEN_STATES:
+        raise Conflict(f"任务“{task.name}”已不在待办状态（{task.state}）", code="task_not_open")
+    return task
+
+
+def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
+    task = _lock_open_task(uow, user, task_id)
+    if not access.is_candidate(user, task):
+        raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
+    if task.assignee and task.assignee != user.username:
+        raise Conflict(f"任务已被 {task.assignee} 认领", code="task_claimed")
+    if task.assignee != user.username:
+        task.assignee, task.state = user.username, "claimed"
+        record(uow, task.case, user.username, "claim", task)
+    return views.task_view(task, department_names(uow))
+
+
+def unclaim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
+    task = _lock_open_task(uow, user, task_id)
+    if task.assignee and task.assignee != user.username and "admin" not in user.role_codes:
+        raise Forbidden("只能取消自己认领的任务", code="not_assignee")
+    if task.assignee:
+        record(uow, task.case, user.username, "unclaim", task, {"assignee": task.assignee})
+        task.assignee, task.state = None, "ready"
+    return views.task_view(task, department_names(uow))
+
+
+def complete(
+    uow: UnitOfWork,
+    user: models.User,
+    task_id: str,
+    data: Any,
+    comment: str | None = None,
+) -> Completion:
+    if not isinstance(data, dict):
+        raise BadRequest("data 应为对象", {"field": "data"})
+    task = _lock_open_task(uow, user, task_id)
+    if task.assignee and task.assignee != user.username:
+        if access.is_candidate(user, task):
+            raise Conflict(f"任务已被 {task.assignee} 认领", code="task_claimed")
+        raise Forbidden("您不是该任务的办理人", code="not_assignee")
+    if not task.assignee and not access.is_candidate(user, task):
+        raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
+    case = task.case
+    meta = case.definition.task_meta.get(task.spec_name, {})
+    if meta.get("form"):
+        validate_form(case.definition.files[meta["form"]], data)
+    run = load_run(uow, case)
+    spiff_task = run.find_ready(task.id)
+    if spiff_task is None:
+        raise Conflict("任务已不在待办状态", code="task_not_open")
+    run.complete(spiff_task, data)
+    now = local_now()
+    task.state, task.completed_at, task.completed_by = "completed", now, user.username
+    task.assignee = task.assignee or user.username
+    task.data = data
+    _apply_clock(case, meta.get("clock"), data, now)
+    case.data = run.data
+    save_run(uow, case, run)
+    record(uow, case, user.username, "complete", task, {"data": data, "comment": comment or ""})
+    created = sync_tasks(uow, case, run)
+    finish_if_done(uow, case, run, user.username)
+    return Completion(case, created)
+
+
+ACCEPTING_DECISIONS = ("accept", "approve")
+
+
+def _apply_clock(case: models.Case, effect: str | None, data: dict[str, Any], now) -> None:
+    """The declared clock effect of the step (DESIGN.md ``clock``).
+
+    ``start`` sits on the intake step: it starts the clock when the case is taken in (a 即办件
+    decided on the spot counts as taken in), never on a supplement notice, and only once — a
+    case returned to the window keeps its running clock.
+    """
+    if effect == "start" and data.get("decision") in ACCEPTING_DECISIONS:
+        if case.clock_state == "not_started":
+            case.clock_state, case.accepted_at = "running", now
+    elif effect == "stop":
+        case.clock_state = "stopped"

@@ -1,0 +1,54 @@
+"""The Flask layer: a thin adapter over engine/ services (app factory, blueprints, CLI)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from engine.db import default_url
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("ONEWINDOW_SECRET_KEY", "dev-only-change-me"),
+        DATABASE_URL=os.environ.get("ONEWINDOW_DATABASE_URL") or default_url(ROOT),
+        DEMO_PASSWORD=os.environ.get("ONEWINDOW_DEMO_PASSWORD", "onewindow-demo"),
+        UPLOAD_DIR=os.environ.get("ONEWINDOW_UPLOAD_DIR", str(ROOT / "instance" / "uploads")),
+        BPMN_DIR=str(ROOT / "bpmn"),
+        WORKFLOWS_DIR=str(ROOT / "workflows"),
+        NODE_MODULES=str(ROOT / "node_modules"),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+
+    from . import api, auth, clerk, cli, database, errors, i18n, vendor
+
+    database.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(clerk.bp)
+    app.register_blueprint(vendor.bp)
+    api.init_app(app, csrf)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    @app.get("/")
+    def index() -> Any:
+        return redirect(url_for("clerk.inbox"))
+
+    return app

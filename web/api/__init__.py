@@ -1,0 +1,93 @@
+"""The REST API of ../shared/API.md, documented by flask-smorest from these views' schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
+
+from engine.errors import BadRequest, Unauthorized
+from engine.models import User
+from engine.services import auth as auth_service
+from engine.uow import UnitOfWork
+
+from ..database import unit_of_work
+
+api = Api()
+MAX_PER_PAGE = 200
+
+
+def init_app(app: Flask, csrf: CSRFProtect) -> None:
+    """Register the API; it is exempt from CSRF because it authenticates by bearer token."""
+    app.config.setdefault("API_TITLE", "OneWindow 一窗通办 API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/vendor/swagger-ui-dist/")
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
+    )
+    from . import auth, cases, service_items, tasks
+    from . import models as model_routes
+
+    for module in (auth, service_items, cases, tasks, model_routes):
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("需要 Authorization: Bearer <token>", code="missing_token")
+    return token.strip()
+
+
+@contextmanager
+def api_call() -> Iterator[tuple[UnitOfWork, User]]:
+    """The request's unit of work and its authenticated user, in one transaction."""
+    token = bearer_token()
+    with unit_of_work() as uow:
+        yield uow, auth_service.user_for_token(uow, token)
+
+
+def paging() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
+    except ValueError as error:
+        raise BadRequest("page 和 per_page 应为整数", {"fields": ["page", "per_page"]}) from error
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise BadRequest(
+            f"page ≥ 1，1 ≤ per_page ≤ {MAX_PER_PAGE}", {"fields": ["page", "per_page"]}
+        )
+    return page, per_page
+
+
+def listing(items: list[Any], total: int, page: int, per_page: int) -> Response:
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; a malformed or non-object body is a 400, never a 500."""
+    body = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise BadRequest("请求体不是合法的 JSON", code="malformed_json")
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("请求体应为 JSON 对象", code="malformed_json")
+    return body
+
+
+def created(payload: dict[str, Any]) -> Response:
+    response = jsonify(payload)
+    response.status_code = 201
+    return response

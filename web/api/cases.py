@@ -1,0 +1,62 @@
+"""Cases (办件): start, list, read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_smorest import Blueprint
+
+from engine.services import cases as case_service
+
+from . import api_call, created, listing, paging, schemas
+
+blp = Blueprint("api_cases", __name__, description="办件 Cases")
+
+
+@blp.post("/cases")
+@blp.arguments(schemas.StartCase)
+@blp.response(201, schemas.CreatedCase)
+@blp.alt_response(422, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def start_case(body: dict[str, Any]) -> Any:
+    with api_call() as (uow, user):
+        started = case_service.start_case(
+            uow,
+            user,
+            body["service_item"],
+            body["applicant"],
+            body.get("data") or {},
+            channel=body.get("channel") or "window",
+            agent=body.get("agent"),
+        )
+        view = case_service.get_case(uow, user, started.case.case_no)
+    return created({**view, "query_password": started.query_password})
+
+
+@blp.get("/cases")
+@blp.response(200, schemas.Page)
+@blp.doc(security=[{"bearerAuth": []}])
+def list_cases() -> Any:
+    page, per_page = paging()
+    args = request.args
+    with api_call() as (uow, user):
+        items, total = case_service.list_cases(
+            uow,
+            user,
+            status=args.get("status"),
+            service_item=args.get("service_item"),
+            department=args.get("department"),
+            q=args.get("q"),
+            page=page,
+            per_page=per_page,
+        )
+    return listing(items, total, page, per_page)
+
+
+@blp.get("/cases/<case_no>")
+@blp.response(200, schemas.Case)
+@blp.doc(security=[{"bearerAuth": []}])
+def get_case(case_no: str) -> Any:
+    with api_call() as (uow, user):
+        return jsonify(case_service.get_case(uow, user, case_no))

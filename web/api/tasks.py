@@ -1,0 +1,75 @@
+"""Human tasks: inbox, read with form, claim, unclaim, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_smorest import Blueprint
+
+from engine.services import cases as case_service
+from engine.services import tasks as task_service
+from engine.services.cases import department_names
+from engine.views import task_view
+
+from . import api_call, listing, paging, schemas
+
+blp = Blueprint("api_tasks", __name__, description="待办任务 Tasks")
+
+
+@blp.get("/tasks")
+@blp.response(200, schemas.Page)
+@blp.doc(security=[{"bearerAuth": []}])
+def list_tasks() -> Any:
+    page, per_page = paging()
+    with api_call() as (uow, user):
+        items, total = task_service.list_tasks(
+            uow,
+            user,
+            scope=request.args.get("scope", "mine"),
+            state=request.args.get("state"),
+            page=page,
+            per_page=per_page,
+        )
+    return listing(items, total, page, per_page)
+
+
+@blp.get("/tasks/<task_id>")
+@blp.response(200, schemas.Task)
+@blp.doc(security=[{"bearerAuth": []}])
+def get_task(task_id: str) -> Any:
+    with api_call() as (uow, user):
+        return jsonify(task_service.get_task(uow, user, task_id))
+
+
+@blp.post("/tasks/<task_id>/claim")
+@blp.response(200, schemas.Task)
+@blp.alt_response(409, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def claim(task_id: str) -> Any:
+    with api_call() as (uow, user):
+        return jsonify(task_service.claim(uow, user, task_id))
+
+
+@blp.post("/tasks/<task_id>/unclaim")
+@blp.response(200, schemas.Task)
+@blp.doc(security=[{"bearerAuth": []}])
+def unclaim(task_id: str) -> Any:
+    with api_call() as (uow, user):
+        return jsonify(task_service.unclaim(uow, user, task_id))
+
+
+@blp.post("/tasks/<task_id>/complete")
+@blp.arguments(schemas.CompleteTask)
+@blp.response(200, schemas.Completion)
+@blp.alt_response(422, schema=schemas.ApiError)
+@blp.alt_response(409, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def complete(body: dict[str, Any], task_id: str) -> Any:
+    with api_call() as (uow, user):
+        done = task_service.complete(uow, user, task_id, body["data"], body.get("comment"))
+        names = department_names(uow)
+        next_tasks = [task_view(t, names) for t in done.next_tasks]
+        case = case_service.get_case(uow, user, done.case.case_no)
+    return jsonify({"case": case, "next_tasks": next_tasks})

@@ -1,0 +1,103 @@
+"""The ``onewindow`` command: a Flask CLI group (``run``, ``routes``, ``shell`` come with it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine import demo
+from engine.definitions import read_model_folder
+from engine.errors import ModelInvalid, format_problem
+from engine.services.models import deploy_model
+
+from . import create_app
+from .database import migrate, unit_of_work
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, load_demo, deploy, serve):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Migrate the database to the newest schema."""
+    migrate(current_app)
+    click.echo("数据库已迁移到最新版本")
+
+
+@click.command("demo")
+@with_appcontext
+def load_demo() -> None:
+    """Load the demo organisation, service items and models (idempotent)."""
+    migrate(current_app)
+    config = current_app.config
+    with unit_of_work() as uow:
+        demo.load_organisation(uow, config["DEMO_PASSWORD"])
+        count = demo.load_catalogue(uow, Path(config["WORKFLOWS_DIR"]))
+        deployed = demo.deploy_folder(uow, Path(config["BPMN_DIR"]))
+    click.echo(f"演示数据已就绪：{count} 个事项")
+    for key, version, created in deployed:
+        click.echo(f"  {key} v{version}{'（新部署）' if created else ''}")
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--note", default="", help="版本说明")
+@with_appcontext
+def deploy(paths: tuple[str, ...], note: str) -> None:
+    """Validate and deploy model folders; exits non-zero with the problems on failure."""
+    failed = False
+    for path in paths:
+        folder = Path(path)
+        try:
+            with unit_of_work() as uow:
+                result = deploy_model(uow, None, folder.name, read_model_folder(folder), note)
+                version, created = result.definition.version, result.created
+        except ModelInvalid as error:
+            failed = True
+            click.echo(f"{folder.name}: 校验未通过", err=True)
+            for problem in error.problems:
+                click.echo("  " + format_problem(problem), err=True)
+            continue
+        state = "已部署" if created else "与已部署版本相同，未新建版本"
+        click.echo(f"{folder.name}: v{version} {state}")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=os.cpu_count() or 1, type=int, help="进程数（默认 CPU 核数）")
+@click.option("--threads", default=4, type=int)
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn (a production WSGI server)."""
+    from gunicorn.app.base import BaseApplication
+
+    migrate(current_app)
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-" if os.environ.get("ONEWINDOW_ACCESS_LOG") else None)
+
+        def load(self) -> Flask:
+            return create_app()
+
+    click.echo(f"OneWindow 一窗通办: http://{host}:{port}/ （{workers} 个进程）")
+    _Server().run()
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def main() -> None:
+    """OneWindow 一窗通办 — case processing for a county government service center."""

@@ -1,0 +1,322 @@
+"""A tiny translation layer: the message id IS the Chinese text, English comes from a catalog.
+
+Chinese is the working language of the service center, so templates and code read naturally in
+Chinese and nothing breaks when a string has no English yet (it simply stays Chinese). The
+interpolation syntax is gettext's ``%(name)s``, so moving to Flask-Babel later needs no rewrite.
+
+The language is chosen per request from ``?lang=zh|en`` (remembered in the ``ow_lang`` cookie) or
+the cookie, default Chinese; it lives on ``flask.g`` so it is per request even with many workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import jsonschema
+from flask import Flask, Response, g, has_app_context, request
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+COOKIE_NAME = "ow_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+EN_CATALOG: dict[str, str] = {
+    # Layout, navigation and account
+    "一窗通办": "OneWindow",
+    "县级政务服务中心": "County Government Service Center",
+    "主导航": "Main navigation",
+    "跳到主要内容": "Skip to main content",
+    "语言": "Language",
+    "当前用户": "Signed in as",
+    "登录": "Sign in",
+    "退出": "Sign out",
+    "用户名": "Username",
+    "密码": "Password",
+    "首页": "Home",
+    "我的待办": "My tasks",
+    "部门待办": "Department tasks",
+    "办件查询": "Find a case",
+    "发起办件": "New case",
+    "办事指南": "Service guide",
+    "进度查询": "Progress lookup",
+    "流程设计": "Process design",
+    "系统管理": "Administration",
+    "督办": "Supervision",
+    "统计分析": "Statistics",
+    "关闭": "Close",
+    "提示": "Notice",
+    # Actions
+    "认领": "Claim",
+    "取消认领": "Unclaim",
+    "转办": "Transfer",
+    "提交": "Submit",
+    "保存": "Save",
+    "取消": "Cancel",
+    "确定": "OK",
+    "返回": "Back",
+    "查询": "Search",
+    "重置": "Reset",
+    "查看": "View",
+    "详情": "Details",
+    "操作": "Actions",
+    "上传": "Upload",
+    "下载": "Download",
+    "打印": "Print",
+    "部署": "Deploy",
+    "校验": "Validate",
+    "评价": "Rate",
+    # Decisions and results
+    "办结": "Finish",
+    "受理": "Accept",
+    "补正": "Request supplement",
+    "一次性告知": "One-time notice",
+    "不予受理": "Reject",
+    "准予": "Approve",
+    "准予许可": "Permission granted",
+    "不予许可": "Permission refused",
+    "退回": "Return",
+    "同意": "Agree",
+    "不同意": "Disagree",
+    "审核意见": "Review opinion",
+    "意见": "Opinion",
+    "原因": "Reason",
+    "缺少的材料": "Missing materials",
+    "办理结果": "Result",
+    # Case and task fields
+    "部门": "Department",
+    "角色": "Role",
+    "状态": "Status",
+    "处理人": "Assignee",
+    "截止日期": "Due date",
+    "办件编号": "Case number",
+    "事项": "Service item",
+    "申请人": "Applicant",
+    "联系电话": "Phone",
+    "证件号码": "ID number",
+    "当前环节": "Current step",
+    "环节": "Step",
+    "受理时间": "Accepted at",
+    "办结时间": "Finished at",
+    "创建时间": "Created at",
+    "时限": "Time limit",
+    "工作日": "working days",
+    "已用工作日": "Working days used",
+    "暂停工作日": "Working days paused",
+    "材料": "Materials",
+    "历史记录": "History",
+    "流程图": "Process diagram",
+    "办件信息": "Case information",
+    "暂无数据": "No data",
+    "暂无待办": "No open tasks",
+    "暂无待办任务": "No open tasks",
+    "无": "None",
+    "范围": "Scope",
+    "本部门待办": "Department tasks",
+    "任务": "Task",
+    "当前待办": "Open tasks",
+    "办理": "Handle",
+    "办理步骤": "Steps",
+    "步骤": "Step",
+    "数据": "Data",
+    "办理意见（可选）": "Comment (optional)",
+    "您不是该任务的办理人": "You are not the assignee of this task.",
+    "流程版本": "Process version",
+    "办结结果": "Result",
+    "办件编号或申请人": "Case number or applicant",
+    "没有找到办件": "No cases found",
+    "申请人类型": "Applicant type",
+    "个人": "Person",
+    "企业": "Enterprise",
+    "名称/姓名": "Name",
+    "证件类型": "ID type",
+    "备注": "Remarks",
+    "返回首页": "Back to home",
+    "已提交": "Submitted",
+    "已取消认领": "Claim released",
+    "办件已创建：%(case_no)s，查询密码 %(password)s": (
+        "Case %(case_no)s created; query password %(password)s"
+    ),
+    "表单填写有误，请检查标红的字段": "Please correct the fields marked in red",
+    # Task and case states
+    "待办": "To do",
+    "待认领": "Unclaimed",
+    "已认领": "Claimed",
+    "已完成": "Completed",
+    "进行中": "In progress",
+    "未开始": "Not started",
+    "办理中": "In progress",
+    "已办结": "Finished",
+    "补正中": "Awaiting supplement",
+    "已暂停": "Paused",
+    "已取消": "Cancelled",
+    "已关闭": "Closed",
+    "已停止": "Stopped",
+    # Lights (电子监察)
+    "绿灯": "Green",
+    "黄灯": "Yellow",
+    "红灯": "Red",
+    "未计时": "Not timed",
+    "计时灯": "Time light",
+    # Pagination
+    "分页": "Pagination",
+    "上一页": "Previous",
+    "下一页": "Next",
+    "第 %(page)s / %(pages)s 页": "Page %(page)s of %(pages)s",
+    "共 %(total)s 条": "%(total)s in total",
+    # Forms
+    "（必填）": " (required)",
+    "请选择": "Please choose",
+    "表单有误，请检查标出的字段": "Please correct the marked fields",
+    # Validation messages
+    "该字段为必填项": "This field is required.",
+    "请选择有效的选项": "Please choose a valid option.",
+    "请输入文本": "Please enter text.",
+    "请输入整数": "Please enter a whole number.",
+    "请输入数字": "Please enter a number.",
+    "请选择是或否": "Please choose yes or no.",
+    "请至少选择一项": "Please choose at least one item.",
+    "内容格式不正确": "The value has the wrong structure.",
+    "不能小于 %(limit)s": "Must not be less than %(limit)s.",
+    "不能大于 %(limit)s": "Must not be greater than %(limit)s.",
+    "必须大于 %(limit)s": "Must be greater than %(limit)s.",
+    "必须小于 %(limit)s": "Must be less than %(limit)s.",
+    "必须是 %(step)s 的倍数": "Must be a multiple of %(step)s.",
+    "格式不正确": "The format is not valid.",
+    "至少需要 %(limit)s 个字符": "Must be at least %(limit)s characters.",
+    "不能超过 %(limit)s 个字符": "Must be at most %(limit)s characters.",
+    "至少选择 %(limit)s 项": "Choose at least %(limit)s item(s).",
+    "最多选择 %(limit)s 项": "Choose at most %(limit)s item(s).",
+    "不能有重复项": "Items must not repeat.",
+    "包含不允许的字段": "Contains fields that are not allowed.",
+    "日期格式应为 YYYY-MM-DD": "Dates must look like YYYY-MM-DD.",
+    "时间格式不正确": "The date and time are not valid.",
+    "邮箱格式不正确": "The e-mail address is not valid.",
+    "内容不符合要求": "The value is not valid.",
+}
+
+# jsonschema's ``type`` names → the message telling a clerk what to type instead.
+_TYPE_MESSAGES = {
+    "string": "请输入文本",
+    "integer": "请输入整数",
+    "number": "请输入数字",
+    "boolean": "请选择是或否",
+    "array": "请至少选择一项",
+    "object": "内容格式不正确",
+}
+
+_FORMAT_MESSAGES = {
+    "date": "日期格式应为 YYYY-MM-DD",
+    "date-time": "时间格式不正确",
+    "email": "邮箱格式不正确",
+}
+
+# Keyword → message taking the keyword's value as ``limit``.
+_LIMIT_MESSAGES = {
+    "minimum": "不能小于 %(limit)s",
+    "maximum": "不能大于 %(limit)s",
+    "exclusiveMinimum": "必须大于 %(limit)s",
+    "exclusiveMaximum": "必须小于 %(limit)s",
+    "minLength": "至少需要 %(limit)s 个字符",
+    "maxLength": "不能超过 %(limit)s 个字符",
+    "minItems": "至少选择 %(limit)s 项",
+    "maxItems": "最多选择 %(limit)s 项",
+}
+
+
+def current_language() -> str:
+    """The request's language; "zh" outside a request so CLI output and tests stay Chinese."""
+    if has_app_context():
+        return g.get("lang", DEFAULT_LANGUAGE)
+    return DEFAULT_LANGUAGE
+
+
+def gettext(text: str, **kwargs: Any) -> str:
+    """Translate a Chinese message id for the current language, then interpolate ``%(name)s``.
+
+    Missing English entries fall back to the Chinese text rather than failing, because a half
+    translated page is better for a clerk than an error.
+    """
+    if current_language() == "en":
+        text = EN_CATALOG.get(text, text)
+    return text % kwargs if kwargs else text
+
+
+def language_url(lang: str) -> str:
+    """The current page's URL with ``lang`` switched, keeping every other query argument."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    args.append(("lang", lang))
+    return f"{request.script_root}{request.path}?{urlencode(args)}"
+
+
+def format_validation_message(error: jsonschema.ValidationError) -> str:
+    """A clerk-readable message for one jsonschema error, in the current language.
+
+    jsonschema's own messages are English and quote Python reprs (``'x' is not one of [...]``);
+    they must never reach a counter screen.
+    """
+    keyword = error.validator
+    value = error.validator_value
+    if keyword == "required" or (keyword == "minLength" and value == 1 and error.instance == ""):
+        return gettext("该字段为必填项")
+    if keyword in ("enum", "const") or (keyword in ("oneOf", "anyOf") and _is_choice(value)):
+        return gettext("请选择有效的选项")
+    if keyword == "type":
+        expected = value[0] if isinstance(value, list) else value
+        return gettext(_TYPE_MESSAGES.get(expected, "内容不符合要求"))
+    if keyword in _LIMIT_MESSAGES:
+        return gettext(_LIMIT_MESSAGES[keyword], limit=_plain_number(value))
+    if keyword == "multipleOf":
+        return gettext("必须是 %(step)s 的倍数", step=_plain_number(value))
+    if keyword == "pattern":
+        return gettext("格式不正确")
+    if keyword == "format":
+        return gettext(_FORMAT_MESSAGES.get(value, "格式不正确"))
+    if keyword == "uniqueItems":
+        return gettext("不能有重复项")
+    if keyword == "additionalProperties":
+        return gettext("包含不允许的字段")
+    return gettext("内容不符合要求")
+
+
+def init_app(app: Flask) -> None:
+    """Choose the language per request, remember an explicit choice, expose ``_`` to Jinja."""
+    app.before_request(_select_language)
+    app.after_request(_remember_language)
+    app.jinja_env.globals.update(
+        _=gettext, current_language=current_language, language_url=language_url
+    )
+
+
+def _select_language() -> None:
+    """``?lang=`` wins over the cookie so a shared link can force a language."""
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE_NAME)):
+        if candidate in LANGUAGES:
+            g.lang = candidate
+            return
+    g.lang = DEFAULT_LANGUAGE
+
+
+def _remember_language(response: Response) -> Response:
+    """Store an explicit ``?lang=`` choice so the following pages keep it."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(COOKIE_NAME) != chosen:
+        response.set_cookie(
+            COOKIE_NAME, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def _is_choice(alternatives: object) -> bool:
+    """True when a oneOf/anyOf lists constants, i.e. it is a choice list rather than a shape."""
+    return isinstance(alternatives, list) and all(
+        isinstance(alt, Mapping) and "const" in alt for alt in alternatives
+    )
+
+
+def _plain_number(value: object) -> object:
+    """Show ``3.0`` as ``3``: JSON has one number type and clerks do not care about floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
