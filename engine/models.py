@@ -124,7 +124,7 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(128))
     hash: Mapped[str] = mapped_column(String(64))
     process_id: Mapped[str] = mapped_column(String(128))
-    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     task_meta: Mapped[dict[str, Any]] = mapped_column(JSON)
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -168,11 +168,13 @@ class Case(Base):
     clock_state: Mapped[str] = mapped_column(String(16), default="not_started")
     visits: Mapped[int] = mapped_column(Integer, default=1)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Deferred: lists join the case row, and only the runtime needs the instance properties.
+    workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    service_item: Mapped[ServiceItem] = relationship(lazy="joined")
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    # selectin, not joined: a list of many rows decodes each related row's JSON once.
+    service_item: Mapped[ServiceItem] = relationship(lazy="selectin")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="selectin")
 
     __mapper_args__: ClassVar = {"version_id_col": version}
 
@@ -211,7 +213,7 @@ class HumanTask(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    case: Mapped[Case] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship(lazy="selectin")
 
 
 class CaseEvent(Base):

@@ -20,7 +20,11 @@ from __future__ import annotations
 
 from lxml import etree
 
-_DOCTYPE = b"<!DOCTYPE"
+# "<!DOCTYPE" and a newline as they appear in the bytes of the usual upload encodings.
+_DOCTYPE_MARKERS = tuple(
+    ("<!DOCTYPE".encode(encoding), "\n".encode(encoding))
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
 
 
 class XmlProblem(Exception):
@@ -43,11 +47,12 @@ class XmlSyntaxError(XmlProblem):
 
 def parse_xml(content: bytes, filename: str) -> etree._ElementTree:
     """Parse one uploaded BPMN/DMN file; raise ``XmlProblem`` subclasses with a line number."""
-    # Refuse before parsing so the answer never depends on how libxml2 treats the DTD. Files in
-    # UTF-16/32 hide the marker from a byte search; the docinfo check below catches those.
-    position = content.find(_DOCTYPE)
-    if position >= 0:
-        raise _doctype_refused(filename, content.count(b"\n", 0, position) + 1)
+    # Refuse before parsing, so the answer and its line never depend on how libxml2 treats the
+    # DTD; rarer encodings (UTF-32...) hide the marker and are caught by the docinfo check below.
+    for marker, newline in _DOCTYPE_MARKERS:
+        position = content.find(marker)
+        if position >= 0:
+            raise _doctype_refused(filename, content.count(newline, 0, position) + 1)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,

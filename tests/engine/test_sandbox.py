@@ -214,7 +214,7 @@ def test_previous_tracer_is_restored() -> None:
             False,
         ),
         ("len(missing_materials) > 0", {"missing_materials": ["营业执照"]}, True),
-        ("(a + b) * 3 - c / 2 + a ** 2 + a % 2", {"a": 3, "b": 4, "c": 10}, 30.0),
+        ("(a + b) * 3 - c / 2 + a ** 2 + a % 2", {"a": 3, "b": 4, "c": 10}, 26.0),
         ("f'{name}：{fee:.2f} 元'", {"name": "登记费", "fee": 12.5}, "登记费：12.50 元"),
         ("Decimal('1.5') * 2", {}, Decimal("3.0")),
         ("isinstance(fee, Decimal)", {"fee": Decimal("9.99")}, True),

@@ -1,0 +1,146 @@
+"""Service-layer stories on the demo models, run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import models
+from engine.errors import Conflict, EngineIntegrityError, Forbidden, ValidationFailed
+from engine.services import tasks
+
+from .helpers import case_row, complete, open_names, open_task, start, user
+
+SUPPLEMENT = {
+    "decision": "supplement",
+    "reason": "经营场所证明缺失",
+    "missing_materials": ["经营场所使用证明"],
+}
+RECEIVED = {"received_materials": ["经营场所使用证明"]}
+INSTANT_OK = {"decision": "approve", "operator_name": "张三", "credit_code": "92339901MA2H7K3Q0X"}
+
+
+def test_instant_item_is_decided_at_the_window(uow):
+    case_no = start(uow, "个体工商户设立登记")
+    assert open_names(uow, case_no) == ["受理并当场办结"]
+    complete(uow, "window1", case_no, "受理并当场办结", SUPPLEMENT)
+    assert open_names(uow, case_no) == ["补正材料"]
+    complete(uow, "window1", case_no, "补正材料", RECEIVED)
+    complete(uow, "window1", case_no, "受理并当场办结", INSTANT_OK)
+    case = case_row(uow, case_no)
+    assert (case.status, case.result, case.clock_state) == ("finished", "6", "stopped")
+    assert case.accepted_at is not None
+
+
+def test_property_transfer_joins_tax_and_registration_before_entry(uow):
+    case_no = start(uow, "不动产转移登记")
+    complete(uow, "window1", case_no, "受理", {"decision": "accept"})
+    complete(
+        uow,
+        "housing1",
+        case_no,
+        "合同备案核验",
+        {"decision": "approve", "contract_filing_no": "QS-2026-000123"},
+    )
+    assert open_names(uow, case_no) == ["登记审核", "税费核定"]
+    complete(
+        uow,
+        "tax1",
+        case_no,
+        "税费核定",
+        {"tax_decision": "approve", "tax_assessed_amount": 13200, "tax_paid": True},
+    )
+    assert open_names(uow, case_no) == ["登记审核"], "登簿 waits for both"
+    complete(
+        uow,
+        "nr1",
+        case_no,
+        "登记审核",
+        {"review_decision": "approve", "property_unit_no": "339901001001GB00001F00010001"},
+    )
+    complete(uow, "nr1", case_no, "登簿", {"decision": "approve", "tax_checked": True})
+    complete(
+        uow,
+        "nr1",
+        case_no,
+        "缮证发证",
+        {"certificate_no": "浙（2026）青山县不动产权第0001234号", "delivery_method": "电子证照"},
+    )
+    case = case_row(uow, case_no)
+    assert (case.status, case.result) == ("finished", "0")
+
+
+def test_claim_rules(uow):
+    case_no = start(uow, "企业开办")
+    complete(uow, "window1", case_no, "受理", {"decision": "accept"})
+    task_id = open_task(uow, case_no, "营业执照承办")
+    with uow() as u:
+        tasks.claim(u, user(u, "amr1"), task_id)
+    with uow() as u, pytest.raises(Forbidden):
+        tasks.claim(u, user(u, "amr_chief"), task_id)  # wrong role slot
+    with uow() as u, pytest.raises(Forbidden):
+        tasks.complete(u, user(u, "amr_chief"), task_id, {"decision": "approve"})
+    with uow() as u:
+        tasks.unclaim(u, user(u, "amr1"), task_id)
+        assert u.session.get(models.HumanTask, task_id).assignee is None
+
+
+def test_form_data_is_validated_on_the_server_per_field(uow):
+    case_no = start(uow, "企业开办")
+    with pytest.raises(ValidationFailed) as caught:
+        complete(uow, "window1", case_no, "受理", {"decision": "supplement"})
+    fields = caught.value.details["fields"]
+    assert set(fields) >= {"reason", "missing_materials"}
+    assert fields["reason"] == "该字段为必填项"
+    assert open_names(uow, case_no) == ["受理"], "nothing changed"
+
+
+def test_completing_twice_completes_once(uow):
+    case_no = start(uow, "企业开办")
+    task_id = open_task(uow, case_no, "受理")
+    with uow() as u:
+        tasks.complete(u, user(u, "window1"), task_id, {"decision": "accept"})
+    with uow() as u, pytest.raises(Conflict):
+        tasks.complete(u, user(u, "window1"), task_id, {"decision": "accept"})
+    with uow() as u:
+        count = u.session.scalar(
+            select(func.count())
+            .select_from(models.CaseEvent)
+            .where(models.CaseEvent.task_id == task_id, models.CaseEvent.action == "complete")
+        )
+    assert count == 1
+
+
+def test_every_change_is_a_case_event_with_its_data(uow):
+    case_no = start(uow, "个体工商户设立登记")
+    complete(uow, "window1", case_no, "受理并当场办结", INSTANT_OK)
+    with uow() as u:
+        case = u.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
+        events = u.session.scalars(
+            select(models.CaseEvent)
+            .where(models.CaseEvent.case_id == case.id)
+            .order_by(models.CaseEvent.id)
+        ).all()
+    assert [(e.actor, e.action) for e in events] == [
+        ("window1", "start"),
+        ("window1", "complete"),
+        ("window1", "finish"),
+    ]
+    assert events[1].task_name == "受理并当场办结"
+    assert events[1].detail["data"]["operator_name"] == "张三"
+    assert events[2].detail == {"result": "6"}
+
+
+def test_three_hundred_supplement_rounds_stop_loudly_and_lose_nothing(uow):
+    """ENGINE-NOTES: deep loops make SpiffWorkflow report a finish that did not happen."""
+    case_no = start(uow, "个体工商户设立登记")
+    rounds = 0
+    with pytest.raises(EngineIntegrityError) as caught:
+        for rounds in range(300):  # noqa: B007 - read after the loop
+            complete(uow, "window1", case_no, "受理并当场办结", SUPPLEMENT)
+            complete(uow, "window1", case_no, "补正材料", RECEIVED)
+    assert caught.value.code == "workflow_too_deep"
+    assert rounds > 100
+    case = case_row(uow, case_no)
+    assert case.status == "running" and case.finished_at is None
+    assert len(open_names(uow, case_no)) == 1, "the failed step was rolled back whole"
