@@ -1,8 +1,13 @@
-"""Task forms: the JSON Schema a user task declares, and server-side validation against it."""
+"""Task forms: server-side validation of submitted data against the task's JSON Schema.
+
+Messages are Chinese templates with ``%(name)s`` parameters: the API sends them formatted, and
+the pages translate the template first (web/i18n.py), so one rule set serves both.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -11,25 +16,52 @@ from jsonschema.validators import validator_for
 
 from .errors import ValidationFailed
 
-_MESSAGES = {
-    "required": "该字段为必填项",
-    "type": "类型不正确",
-    "enum": "请选择有效的选项",
-    "const": "请选择有效的选项",
-    "oneOf": "请选择有效的选项",
-    "anyOf": "取值不符合要求",
-    "pattern": "格式不正确",
-    "format": "格式不正确",
-    "minLength": "内容过短",
-    "maxLength": "内容过长",
-    "minItems": "至少选择 {limit} 项",
-    "maxItems": "最多选择 {limit} 项",
-    "minimum": "不能小于 {limit}",
-    "maximum": "不能大于 {limit}",
-    "exclusiveMinimum": "必须大于 {limit}",
-    "exclusiveMaximum": "必须小于 {limit}",
-    "additionalProperties": "包含未定义的字段",
+REQUIRED = "该字段为必填项"
+CHOOSE = "请选择有效的选项"
+INVALID = "内容不符合要求"
+
+TYPE_MESSAGES = {
+    "string": "请输入文本",
+    "integer": "请输入整数",
+    "number": "请输入数字",
+    "boolean": "请选择是或否",
+    "array": "请至少选择一项",
+    "object": "内容格式不正确",
 }
+FORMAT_MESSAGES = {
+    "date": "日期格式应为 YYYY-MM-DD",
+    "date-time": "时间格式不正确",
+    "email": "邮箱格式不正确",
+}
+LIMIT_MESSAGES = {
+    "minimum": "不能小于 %(limit)s",
+    "maximum": "不能大于 %(limit)s",
+    "exclusiveMinimum": "必须大于 %(limit)s",
+    "exclusiveMaximum": "必须小于 %(limit)s",
+    "minLength": "至少需要 %(limit)s 个字符",
+    "maxLength": "不能超过 %(limit)s 个字符",
+    "minItems": "至少选择 %(limit)s 项",
+    "maxItems": "最多选择 %(limit)s 项",
+    "multipleOf": "必须是 %(limit)s 的倍数",
+}
+OTHER_MESSAGES = {
+    "pattern": "格式不正确",
+    "uniqueItems": "不能有重复项",
+    "additionalProperties": "包含不允许的字段",
+}
+
+FieldMessage = tuple[str, dict[str, Any]]
+
+
+class FormInvalid(ValidationFailed):
+    """422 with ``details.fields``; ``templates`` keep each message untranslated for the pages."""
+
+    code = "invalid_form"
+
+    def __init__(self, templates: dict[str, FieldMessage]):
+        fields = {name: template % params for name, (template, params) in templates.items()}
+        super().__init__("表单填写有误", {"fields": fields})
+        self.templates = templates
 
 
 @lru_cache(maxsize=512)
@@ -39,24 +71,51 @@ def _validator(schema_text: str):
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-def field_of(error: ValidationError) -> str:
-    """Dotted field path; a missing required property is reported on that property."""
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else ""
-        path.append(missing)
-    return ".".join(p for p in path if p) or "_form"
+def field_names(error: ValidationError) -> list[str]:
+    """Dotted field names an error belongs to; a missing property is reported on itself."""
+    path = [str(part) for part in error.absolute_path if isinstance(part, str)]
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return [".".join([*path, key]) for key in missing]
+    return [".".join(path) or "_form"]
 
 
-def message_of(error: ValidationError) -> str:
-    template = _MESSAGES.get(str(error.validator), "取值不符合要求")
-    return template.format(limit=error.validator_value)
+def message_of(error: ValidationError) -> FieldMessage:
+    """jsonschema's own messages quote Python reprs; they must never reach a counter screen."""
+    keyword, value = str(error.validator), error.validator_value
+    if keyword == "required" or (keyword == "minLength" and value == 1 and error.instance == ""):
+        return REQUIRED, {}
+    if keyword in ("enum", "const") or (keyword in ("oneOf", "anyOf") and _is_choice(value)):
+        return CHOOSE, {}
+    if keyword == "type":
+        expected = value[0] if isinstance(value, list) else value
+        return TYPE_MESSAGES.get(expected, INVALID), {}
+    if keyword in LIMIT_MESSAGES:
+        return LIMIT_MESSAGES[keyword], {"limit": _plain_number(value)}
+    if keyword == "format":
+        return FORMAT_MESSAGES.get(value, "格式不正确"), {}
+    return OTHER_MESSAGES.get(keyword, INVALID), {}
 
 
 def validate_form(schema_text: str, data: dict[str, Any]) -> None:
-    """Raise ``ValidationFailed`` with one readable message per field (422 in the API)."""
-    errors: dict[str, str] = {}
-    for error in sorted(_validator(schema_text).iter_errors(data), key=lambda e: e.path):
-        errors.setdefault(field_of(error), message_of(error))
-    if errors:
-        raise ValidationFailed("表单填写有误", {"fields": errors}, code="invalid_form")
+    """Raise ``FormInvalid`` with the first message per field (422 in the API)."""
+    templates: dict[str, FieldMessage] = {}
+    for error in sorted(_validator(schema_text).iter_errors(data), key=lambda e: list(e.path)):
+        for name in field_names(error):
+            templates.setdefault(name, message_of(error))
+    if templates:
+        raise FormInvalid(templates)
+
+
+def _is_choice(alternatives: object) -> bool:
+    """A oneOf/anyOf of constants is a choice list rather than a shape."""
+    return isinstance(alternatives, list) and all(
+        isinstance(alt, Mapping) and "const" in alt for alt in alternatives
+    )
+
+
+def _plain_number(value: object) -> object:
+    """Show ``3.0`` as ``3``: JSON has one number type and clerks do not care about floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

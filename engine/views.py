@@ -38,6 +38,7 @@ def task_view(task: models.HumanTask, departments: dict[str, str]) -> dict[str, 
         "created_at": iso(task.created_at),
         "completed_at": iso(task.completed_at),
         "completed_by": task.completed_by,
+        "data": task.data,
         "due_date": iso(task.due_date),
         "light": "none",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
@@ -45,6 +46,16 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
+@dataclass(frozen=True)
+class PageUser:
+    """What templates need of the logged-in user, readable after the transaction is gone."""
+
+    username: str
+    display_name: str
+    department_code: str
+    role_codes: frozenset[str]
+
+
 @contextmanager
 def page_user() -> Iterator[tuple[UnitOfWork, models.User]]:
     """A unit of work and the logged-in user loaded in it (one transaction per request)."""
@@ -52,7 +63,9 @@ def page_user() -> Iterator[tuple[UnitOfWork, models.User]]:
         user = auth_service.user_by_id(uow, session.get("user_id", 0))
         if user is None:
             raise Unauthorized("请先登录")
-        g.user = user
+        g.user = PageUser(
+            user.username, user.display_name, user.department_code, frozenset(user.role_codes)
+        )
         yield uow, user
 
 

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from sqlalchemy import select
 
 from engine import models
-from engine.errors import Conflict, DomainError, ValidationFailed
+from engine.errors import Conflict, DomainError
+from engine.forms import FormInvalid
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
 
@@ -45,8 +46,8 @@ def task_page(task_id: str) -> Any:
                     uow, user, task_id, values, request.form.get("_comment") or None
                 )
                 case_no, finished = done.case.case_no, done.case.status == "finished"
-        except ValidationFailed as failure:
-            errors = failure.details.get("fields", {})
+        except FormInvalid as failure:
+            errors = {name: _(t, **params) for name, (t, params) in failure.templates.items()}
             flash(_("表单填写有误，请检查标红的字段"), "error")
         except Conflict as failure:
             flash(failure.message, "error")
@@ -137,21 +138,8 @@ def new_case() -> Any:
 @login_required
 def case_page(case_no: str) -> Any:
     with page_user() as (uow, user):
-        case = case_service.get_case(uow, user, case_no)
-        steps = case_service.case_tasks(uow, case_service.visible_case(uow, user, case_no))
-        steps = [
-            {
-                "name": s.name,
-                "state": s.state,
-                "assignee": s.assignee,
-                "completed_by": s.completed_by,
-                "data": s.data,
-                "department": s.department_code,
-            }
-            for s in steps
-        ]
-        diagram = case_service.diagram_state(uow, user, case_no)
-    return render_template("clerk/case.html", case=case, steps=steps, diagram=diagram)
+        case = case_service.get_case(uow, user, case_no, with_steps=True, with_diagram=True)
+    return render_template("clerk/case.html", case=case)
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")

@@ -5,8 +5,8 @@ and the same file drives the REST API's validation, so the counter page must not
 JavaScript form library: it renders plain, accessible HTML that works with a keyboard and on a
 phone, and parses the submitted strings back into the types the schema expects.
 
-Field names are the property keys, nested as ``parent.child``; ``errors`` and the result of
-``field_errors`` use the same names, so a failed validation lands under the right field.
+Field names are the property keys, nested as ``parent.child``, the names engine/forms.py reports
+validation errors under, so a failed validation lands under the right field.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import jsonschema
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from web.i18n import format_validation_message, gettext
+from web.i18n import gettext
 
 ID_PREFIX = "field-"
 
@@ -63,27 +62,6 @@ def parse_form(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[str, A
     Unticked checkboxes are not submitted by browsers, hence a missing boolean means ``False``.
     """
     return _parse_object(schema, form, "")
-
-
-def field_errors(errors: Iterable[jsonschema.ValidationError]) -> dict[str, str]:
-    """Map jsonschema errors to ``{field name: message}``, keeping the first message per field.
-
-    A ``required`` error is reported by jsonschema on the parent object; it belongs to the
-    missing child, which is the field the clerk has to fill in.
-    """
-    result: dict[str, str] = {}
-    for error in errors:
-        message = format_validation_message(error)
-        for name in _error_field_names(error):
-            result.setdefault(name, message)
-    return result
-
-
-def validate_form(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
-    """Validate parsed data against its schema (formats included); an empty dict means valid."""
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-    return field_errors(validator.iter_errors(data))
 
 
 class _Renderer:
@@ -390,15 +368,6 @@ def _parse_scalar(schema: Mapping[str, Any], raw: str) -> Any:
             return int(number) if number.is_integer() else raw
         return number
     return raw
-
-
-def _error_field_names(error: jsonschema.ValidationError) -> list[str]:
-    """Dotted names an error belongs to; array indices drop out (a checkbox group is one field)."""
-    path = [part for part in error.absolute_path if isinstance(part, str)]
-    if error.validator == "required" and isinstance(error.instance, Mapping):
-        missing = [key for key in error.validator_value if key not in error.instance]
-        return [".".join([*path, key]) for key in missing]
-    return [".".join(path)]
 
 
 def _attrs(attrs: Mapping[str, Any]) -> Markup:

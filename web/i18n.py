@@ -10,11 +10,9 @@ the cookie, default Chinese; it lives on ``flask.g`` so it is per request even w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import jsonschema
 from flask import Flask, Response, g, has_app_context, request
 
 LANGUAGES = ("zh", "en")
@@ -69,6 +67,7 @@ EN_CATALOG: dict[str, str] = {
     "评价": "Rate",
     # Decisions and results
     "办结": "Finish",
+    "办理完成": "Completed",
     "受理": "Accept",
     "补正": "Request supplement",
     "一次性告知": "One-time notice",
@@ -196,35 +195,8 @@ EN_CATALOG: dict[str, str] = {
     "内容不符合要求": "The value is not valid.",
 }
 
+
 # jsonschema's ``type`` names → the message telling a clerk what to type instead.
-_TYPE_MESSAGES = {
-    "string": "请输入文本",
-    "integer": "请输入整数",
-    "number": "请输入数字",
-    "boolean": "请选择是或否",
-    "array": "请至少选择一项",
-    "object": "内容格式不正确",
-}
-
-_FORMAT_MESSAGES = {
-    "date": "日期格式应为 YYYY-MM-DD",
-    "date-time": "时间格式不正确",
-    "email": "邮箱格式不正确",
-}
-
-# Keyword → message taking the keyword's value as ``limit``.
-_LIMIT_MESSAGES = {
-    "minimum": "不能小于 %(limit)s",
-    "maximum": "不能大于 %(limit)s",
-    "exclusiveMinimum": "必须大于 %(limit)s",
-    "exclusiveMaximum": "必须小于 %(limit)s",
-    "minLength": "至少需要 %(limit)s 个字符",
-    "maxLength": "不能超过 %(limit)s 个字符",
-    "minItems": "至少选择 %(limit)s 项",
-    "maxItems": "最多选择 %(limit)s 项",
-}
-
-
 def current_language() -> str:
     """The request's language; "zh" outside a request so CLI output and tests stay Chinese."""
     if has_app_context():
@@ -248,36 +220,6 @@ def language_url(lang: str) -> str:
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
     args.append(("lang", lang))
     return f"{request.script_root}{request.path}?{urlencode(args)}"
-
-
-def format_validation_message(error: jsonschema.ValidationError) -> str:
-    """A clerk-readable message for one jsonschema error, in the current language.
-
-    jsonschema's own messages are English and quote Python reprs (``'x' is not one of [...]``);
-    they must never reach a counter screen.
-    """
-    keyword = error.validator
-    value = error.validator_value
-    if keyword == "required" or (keyword == "minLength" and value == 1 and error.instance == ""):
-        return gettext("该字段为必填项")
-    if keyword in ("enum", "const") or (keyword in ("oneOf", "anyOf") and _is_choice(value)):
-        return gettext("请选择有效的选项")
-    if keyword == "type":
-        expected = value[0] if isinstance(value, list) else value
-        return gettext(_TYPE_MESSAGES.get(expected, "内容不符合要求"))
-    if keyword in _LIMIT_MESSAGES:
-        return gettext(_LIMIT_MESSAGES[keyword], limit=_plain_number(value))
-    if keyword == "multipleOf":
-        return gettext("必须是 %(step)s 的倍数", step=_plain_number(value))
-    if keyword == "pattern":
-        return gettext("格式不正确")
-    if keyword == "format":
-        return gettext(_FORMAT_MESSAGES.get(value, "格式不正确"))
-    if keyword == "uniqueItems":
-        return gettext("不能有重复项")
-    if keyword == "additionalProperties":
-        return gettext("包含不允许的字段")
-    return gettext("内容不符合要求")
 
 
 def init_app(app: Flask) -> None:
@@ -306,17 +248,3 @@ def _remember_language(response: Response) -> Response:
             COOKIE_NAME, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
         )
     return response
-
-
-def _is_choice(alternatives: object) -> bool:
-    """True when a oneOf/anyOf lists constants, i.e. it is a choice list rather than a shape."""
-    return isinstance(alternatives, list) and all(
-        isinstance(alt, Mapping) and "const" in alt for alt in alternatives
-    )
-
-
-def _plain_number(value: object) -> object:
-    """Show ``3.0`` as ``3``: JSON has one number type and clerks do not care about floats."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

@@ -109,7 +109,7 @@ def start_case(
         query_password_hash=hash_password(password),
         intake_department=user.department_code,
         created_by=user.username,
-        created_at=local_now(),
+        created_at=models.utcnow(),
     )
     case.definition = definition
     case.service_item = item
@@ -172,13 +172,25 @@ def case_events(uow: UnitOfWork, case: models.Case) -> list[models.CaseEvent]:
     )
 
 
-def get_case(uow: UnitOfWork, user: models.User, case_no: str) -> dict[str, Any]:
+def get_case(
+    uow: UnitOfWork,
+    user: models.User,
+    case_no: str,
+    *,
+    with_steps: bool = False,
+    with_diagram: bool = False,
+) -> dict[str, Any]:
+    """The case as API.md shows it; the case page adds every step and the diagram's state."""
     case = visible_case(uow, user, case_no)
     names = department_names(uow)
-    open_tasks = [
-        views.task_view(t, names) for t in case_tasks(uow, case) if t.state in ("ready", "claimed")
-    ]
-    return views.case_view(case, open_tasks, case_events(uow, case))
+    task_views = [views.task_view(t, names) for t in case_tasks(uow, case)]
+    open_tasks = [t for t in task_views if t["state"] in ("ready", "claimed")]
+    view = views.case_view(case, open_tasks, case_events(uow, case))
+    if with_steps:
+        view["steps"] = task_views
+    if with_diagram:
+        view["diagram"] = load_run(uow, case).element_states()
+    return view
 
 
 def list_cases(
@@ -215,10 +227,3 @@ def list_cases(
         query.order_by(models.Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return [views.case_summary(c) for c in rows], total
-
-
-def diagram_state(uow: UnitOfWork, user: models.User, case_no: str) -> dict[str, Any]:
-    """Finished and active BPMN elements of a case, for the diagram on its page."""
-    case = visible_case(uow, user, case_no)
-    run = load_run(uow, case)
-    return run.element_states()

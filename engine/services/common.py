@@ -18,6 +18,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def local_now() -> datetime:
+    """The service center's wall clock (for dates such as the case number's); store UTC."""
     return datetime.now(LOCAL_TZ)
 
 
@@ -131,7 +132,7 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
     if not run.finished or case.status == "finished":
         return
     case.status = "finished"
-    case.finished_at = local_now()
+    case.finished_at = models.utcnow()
     case.result = run.end_properties().get("result")
     if case.clock_state in ("running", "paused"):
         case.clock_state = "stopped"

@@ -11,7 +11,6 @@ from .. import access, models, views
 from ..definitions import files_hash, validate_model
 from ..errors import NotFound
 from ..uow import UnitOfWork
-from .common import local_now
 
 
 @dataclass
@@ -66,7 +65,7 @@ def deploy_model(
         files=files,
         task_meta=checked.task_meta,
         deployed_by=actor.username if actor else "system",
-        deployed_at=local_now(),
+        deployed_at=models.utcnow(),
         note=note,
     )
     session.add(definition)

@@ -13,7 +13,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import validate_form
 from ..uow import UnitOfWork
 from .cases import department_names
-from .common import finish_if_done, load_run, local_now, record, save_run, sync_tasks
+from .common import finish_if_done, load_run, record, save_run, sync_tasks
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
@@ -156,7 +156,7 @@ def complete(
     if spiff_task is None:
         raise Conflict("任务已不在待办状态", code="task_not_open")
     run.complete(spiff_task, data)
-    now = local_now()
+    now = models.utcnow()
     task.state, task.completed_at, task.completed_by = "completed", now, user.username
     task.assignee = task.assignee or user.username
     task.data = data

@@ -10,8 +10,9 @@ import jsonschema
 import pytest
 from flask import Blueprint, Flask, flash, g, render_template, render_template_string
 
+from engine.forms import message_of
 from web import i18n
-from web.i18n import EN_CATALOG, current_language, format_validation_message, gettext
+from web.i18n import EN_CATALOG, current_language, gettext
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -122,7 +123,8 @@ def _message(instance: dict) -> str:
     )
     errors = list(validator.iter_errors(instance))
     assert len(errors) == 1, errors
-    return format_validation_message(errors[0])
+    template, params = message_of(errors[0])
+    return gettext(template, **params)
 
 
 @pytest.mark.parametrize(
