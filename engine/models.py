@@ -167,6 +167,7 @@ class Case(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     clock_state: Mapped[str] = mapped_column(String(16), default="not_started")
     visits: Mapped[int] = mapped_column(Integer, default=1)
+    supplement_rounds: Mapped[int] = mapped_column(Integer, default=0)  # 补正 rounds
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Deferred: lists join the case row, and only the runtime needs the instance properties.
     workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
@@ -211,6 +212,7 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(64))
     due_date: Mapped[date | None] = mapped_column(Date)
+    due_working_days: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     case: Mapped[Case] = relationship(lazy="selectin")
@@ -229,3 +231,93 @@ class CaseEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CalendarDay(Base):
+    """A day that differs from Monday–Friday: a holiday, or a 调休 make-up working day."""
+
+    __tablename__ = "holiday_calendar"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(256), default="")
+    updated_by: Mapped[str] = mapped_column(String(64), default="system")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarYear(Base):
+    """A year whose schedule the State Council has announced; others count weekends only."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(256), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClockPause(Base):
+    """A stretch the statutory clock does not count: 补正 after acceptance or a 特别程序."""
+
+    __tablename__ = "clock_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # supplement | special_procedure
+    procedure: Mapped[str | None] = mapped_column(String(32))  # 专家评审, 公示, 检验 …
+    reason: Mapped[str] = mapped_column(Text, default="")
+    planned_days: Mapped[int | None] = mapped_column(Integer)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    started_by: Mapped[str] = mapped_column(String(64))
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ClockExtension(Base):
+    """An approved 延期: working days added to the deadline, with the approver and reason."""
+
+    __tablename__ = "clock_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Timer(Base):
+    """A BPMN timer waiting in a case; the scheduler fires it once, in the case's transaction."""
+
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("case_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    fired_at: Mapped[datetime | None]
+    fired_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Visit(Base):
+    """One 到现场 visit of the applicant (the 最多跑一次 promise counts these)."""
+
+    __tablename__ = "case_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    purpose: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class RateLimit(Base):
+    """Attempts per key in a window, kept in the database so every app server shares it."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,252 @@
+"""The printed table and ``bench/results/latest.json``."""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .settings import AGE_ROUNDS, CLIENT_COUNTS, RESULTS, TARGETS
+
+BACKENDS = ("sqlite", "postgresql")
+TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+BUSY_PRESSURE = 10.0  # percent, /proc/pressure/cpu "some avg60"
+Row = tuple[str, list[str], str]
+Getter = Callable[[dict[str, Any]], Any]
+
+
+def write_json(results: dict[str, Any], folder: Path = RESULTS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "latest.json"
+    results["meta"]["json"] = str(path)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * (width - _width(text))
+    return gap + text if right else text + gap
+
+
+def _dig(data: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "KB":
+        return f"{value / 1024:,.1f} KB"
+    if unit == "×":
+        return f"{value:.2f}×"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{' ' + unit if unit else ''}"
+    return f"{value:,}{' ' + unit if unit else ''}"
+
+
+def _verdict(value: Any, limit: float, at_most: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return " met" if (value <= limit if at_most else value >= limit) else " MISSED"
+
+
+class Table:
+    """Rows of one figure per backend, with an optional target column."""
+
+    def __init__(self, backends: dict[str, dict[str, Any]]):
+        self.backends = backends
+        self.lines: list[Row | str] = []
+
+    def section(self, title: str) -> None:
+        self.lines.append(title)
+
+    def row(self, label: str, path: str, unit: str = "", target: str = "", digits: int = 1):
+        cells = [_fmt(_dig(self.backends[b], path), unit, digits) for b in BACKENDS]
+        self.lines.append((label, cells, target))
+
+    def render(self) -> str:
+        rows = [line for line in self.lines if isinstance(line, tuple)]
+        label_w = max(_width(r[0]) for r in rows)
+        cell_w = max([_width(c) for r in rows for c in r[1]] + [10])
+        header = ("", [TITLES[b] for b in BACKENDS], "target")
+        out = []
+        for line in [header, *self.lines]:
+            if isinstance(line, str):
+                out.append(f"\n{line}")
+                continue
+            label, cells, target = line
+            rendered = "  ".join(_pad(c, cell_w, right=True) for c in cells)
+            out.append(f"  {_pad(label, label_w)}  {rendered}  {target}".rstrip())
+        return "\n".join(out)
+
+
+def _http_rows(table: Table, raw: dict[str, Any]) -> None:
+    p50 = TARGETS["complete_p50_ms"]
+    pg_tp = TARGETS["throughput_4_clients_pg_per_s"]
+    scrypt = f"scrypt alone {_fmt(raw.get('hash_password_ms'), 'ms')}"
+    raw_p50 = f"raw p50 {_fmt(raw['step']['p50_ms'], 'ms', 2)}"
+    table.section("HTTP against `onewindow serve` (client-side wall time, one client, keep-alive)")
+    table.row("start a case  POST /cases  p50", "start_case.p50_ms", "ms", scrypt)
+    table.row("  p95", "start_case.p95_ms", "ms")
+    table.row("  server CPU per start", "start_case.server_cpu_ms", "ms")
+    table.row(
+        "complete a task  POST /tasks/{id}/complete  p50", "complete.p50_ms", "ms", f"≤ {p50:g} ms"
+    )
+    table.row("  p95", "complete.p95_ms", "ms")
+    table.row("  server CPU per completion", "complete.server_cpu_ms", "ms")
+    table.row("  reply size", "complete.response_bytes", "KB")
+    table.row("  HTTP p50 / raw SpiffWorkflow p50", "complete.ratio_to_raw", "×", raw_p50)
+    for clients in CLIENT_COUNTS:
+        target = f"≥ {pg_tp:g}/s on PostgreSQL" if clients == max(CLIENT_COUNTS) else ""
+        path = f"throughput.{clients}"
+        table.row(
+            f"throughput, {clients} client(s)  completions/s", f"{path}.per_second", "/s", target
+        )
+        table.row("  latency p50 under that load", f"{path}.latency.p50_ms", "ms")
+        table.row("  latency p95 under that load", f"{path}.latency.p95_ms", "ms")
+        table.row("  server CPU per completion", f"{path}.server_cpu_ms", "ms")
+        table.row("  errors", f"{path}.errors")
+
+
+AGED_ROWS: list[tuple[str, str, str, int]] = [
+    ("tree depth (engine stops at 900)", "depth", "", 0),
+    ("stored state: task payloads + case.workflow", "state.total_bytes", "KB", 0),
+    ("workflow_task rows", "state.task_rows", "", 0),
+    ("load_run (restore) p50", "load_ms", "ms", 2),
+    ("CaseRun.complete p50", "complete_ms", "ms", 2),
+    ("save: CaseRun.changes() p50", "changes_ms", "ms", 2),
+    ("save: DB writes of save_run p50", "writes_ms", "ms", 2),
+    ("save total (changes + writes) p50", "save_ms", "ms", 2),
+    ("save total, CPU time of the thread p50", "save_cpu_ms", "ms", 2),
+    ("task rows upserted per save", "rows_written", "", 0),
+    ("bytes upserted per save", "bytes_written", "B", 0),
+    ("tasks.complete + commit, in process p50", "service_complete_ms", "ms", 2),
+    ("SQL statements per completion", "statements", "", 0),
+    ("HTTP completion on this case p50", "http_complete.p50_ms", "ms", 1),
+    ("  server CPU per HTTP completion", "http_complete.server_cpu_ms", "ms", 1),
+    ("  HTTP reply size", "http_complete.response_bytes", "KB", 0),
+]
+RATIO_ROWS = [
+    ("save cost (changes + writes)", "save_ratio"),
+    ("  save cost, CPU time", "save_cpu_ratio"),
+    ("  changes()", "changes_ratio"),
+    ("  load_run", "load_ratio"),
+    ("  stored state", "state_ratio"),
+    ("  HTTP completion", "http_ratio"),
+]
+
+
+def _aging_rows(table: Table) -> None:
+    first, last = AGE_ROUNDS[0], AGE_ROUNDS[-1]
+    limit = TARGETS["save_ratio_200_over_10"]
+    table.section(f"One case round the 补正 loop, after {first} and {last} rounds (in process)")
+    for rounds in AGE_ROUNDS:
+        for label, key, unit, digits in AGED_ROWS:
+            path = f"aging.points.{rounds}.{key}"
+            table.row(f"[{rounds:>3}] {label}", path, unit, digits=digits)
+    for label, key in RATIO_ROWS:
+        target = f"≤ {limit:g}×" if key == "save_ratio" else ""
+        table.row(f"ratio {last}/{first}: {label}", f"aging.{key}", "×", target)
+    table.row("depth added per round", "aging.depth_per_round", "", digits=2)
+    table.row("rounds before the depth stop (estimate)", "aging.max_rounds_estimate")
+
+
+def _raw_lines(raw: dict[str, Any]) -> list[str]:
+    step, sandbox = raw["step"], raw["step_sandbox"]
+    lines = [
+        "\nRaw SpiffWorkflow, no DB, no HTTP: deserialize_json → complete the user task → "
+        "do_engine_steps → serialize_json",
+        f"  the HTTP latency workload ({step['n']} steps), library script engine:  "
+        f"p50 {step['p50_ms']:.2f} ms  p95 {step['p95_ms']:.2f} ms",
+        f"  the same with OneWindow's sandbox script engine:         "
+        f"p50 {sandbox['p50_ms']:.2f} ms  p95 {sandbox['p95_ms']:.2f} ms",
+    ]
+    for rounds, aged in raw["aged"].items():
+        lines.append(
+            f"  after {rounds:>3} rounds: JSON {aged['json_bytes'] / 1024:,.1f} KB, step p50 "
+            f"{aged['step']['p50_ms']:.2f} ms (restore {aged['restore_ms']:.2f} + complete "
+            f"{aged['complete_ms']:.2f} + serialize {aged['serialize_ms']:.2f})"
+        )
+    return lines
+
+
+def _depth_lines(backends: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for name in BACKENDS:
+        aging = backends.get(name, {}).get("aging")
+        if not aging:
+            continue
+        depth = aging["points"][str(AGE_ROUNDS[-1])]["depth"]
+        state = "under" if depth < aging["max_safe_depth"] else "OVER"
+        lines.append(
+            f"  depth after {AGE_ROUNDS[-1]} rounds on {TITLES[name]}: {depth}, {state} the "
+            f"engine's stop at {aging['max_safe_depth']}; {aging['depth_per_round']:g} per round, "
+            f"so this case would be stopped after about {aging['max_rounds_estimate']} rounds"
+        )
+    return lines
+
+
+def _target_lines(backends: dict[str, dict[str, Any]]) -> list[str]:
+    pg = backends.get("postgresql", {})
+    lines = ["\nTargets (reported, not asserted)"]
+    for name in BACKENDS:
+        value = _dig(backends.get(name, {}), "complete.p50_ms")
+        limit = TARGETS["complete_p50_ms"]
+        lines.append(
+            f"  HTTP completion p50 ≤ {limit:g} ms on {TITLES[name]}: "
+            f"{_fmt(value, 'ms')}{_verdict(value, limit, True)}"
+        )
+    value = _dig(pg, f"throughput.{max(CLIENT_COUNTS)}.per_second")
+    limit = TARGETS["throughput_4_clients_pg_per_s"]
+    lines.append(
+        f"  ≥ {limit:g} completions/s with {max(CLIENT_COUNTS)} clients on PostgreSQL: "
+        f"{_fmt(value, '/s')}{_verdict(value, limit, False)}"
+    )
+    for name in BACKENDS:
+        value = _dig(backends.get(name, {}), "aging.save_ratio")
+        limit = TARGETS["save_ratio_200_over_10"]
+        lines.append(
+            f"  save cost after {AGE_ROUNDS[-1]} rounds ≤ {limit:g}× after {AGE_ROUNDS[0]} "
+            f"on {TITLES[name]}: {_fmt(value, '×')}{_verdict(value, limit, True)}"
+        )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    meta, raw = results["meta"], results["raw"]
+    backends = {b: results["backends"].get(b, {}) for b in BACKENDS}
+    table = Table(backends)
+    _http_rows(table, raw)
+    _aging_rows(table)
+    head = [
+        f"OneWindow benchmark — {meta['started_at']} — {meta['cpus']} CPUs, "
+        f"load avg {meta['load_before']:.2f} before / {meta['load_after']:.2f} after, "
+        f"Python {meta['python']}, SpiffWorkflow {meta['spiffworkflow']}",
+        f"Model {meta['model']}: step = {meta['step']}",
+        f"Server: onewindow serve --workers {meta['workers']} (gunicorn, 4 threads each), "
+        "a subprocess on 127.0.0.1; client and server share the machine",
+    ]
+    pressure = [meta.get("cpu_pressure_before"), meta.get("cpu_pressure_after")]
+    if any(p is not None and p >= BUSY_PRESSURE for p in pressure):
+        head.append(
+            f"WARNING: the machine was busy (CPU pressure {pressure[0]}% / {pressure[1]}% of the "
+            "last minute spent waiting for a CPU): wall times are inflated; compare server CPU."
+        )
+    for name in BACKENDS:
+        note = backends[name].get("skipped") or backends[name].get("failed")
+        if note:
+            head.append(f"{TITLES[name]}: not measured — {note}")
+    tail = _raw_lines(raw) + _target_lines(backends) + _depth_lines(backends)
+    tail.append(f"\nRun took {meta['seconds']:.0f} s; figures in {meta['json']}")
+    return "\n".join([*head, table.render(), *tail])
