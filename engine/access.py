@@ -6,12 +6,15 @@ in. Supervision, monitoring and administration read across departments.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from . import models
 from .errors import Forbidden
 
 READ_ALL_ROLES = frozenset({"admin", "supervisor", "monitor"})
+# Roles that work a department's cases; others (a designer, a service commissioner) see none
+# of their department's cases merely by belonging to it.
+CASE_WORK_ROLES = frozenset({"window", "reviewer", "approver"})
 
 
 def reads_everything(user: models.User) -> bool:
@@ -27,6 +30,8 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
     """A WHERE clause: cases the user may see."""
     if reads_everything(user):
         return true()
+    if not works_cases(user):
+        return false()
     dept = user.department_code
     return or_(
         models.Case.intake_department == dept,
@@ -42,17 +47,25 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
 def visible_tasks(user: models.User) -> ColumnElement[bool]:
     if reads_everything(user):
         return true()
+    if not works_cases(user):
+        return false()
     return models.HumanTask.department_code == user.department_code
 
 
-def is_candidate(user: models.User, task: models.HumanTask) -> bool:
-    """In the task's department and holding its role slot (any role when the task names none)."""
-    return user.department_code == task.department_code and (
-        task.role is None or task.role in user.role_codes
+def can_see_task(user: models.User, task: models.HumanTask) -> bool:
+    return (
+        reads_everything(user)
+        or task.assignee == user.username
+        or (works_cases(user) and task.department_code == user.department_code)
     )
 
 
-def require_case_visible(user: models.User, case: models.Case, task_depts: set[str]) -> None:
-    if reads_everything(user) or user.department_code in task_depts | {case.intake_department}:
-        return
-    raise Forbidden("无权查看此办件")
+def works_cases(user: models.User) -> bool:
+    return bool(user.role_codes & CASE_WORK_ROLES)
+
+
+def is_candidate(user: models.User, task: models.HumanTask) -> bool:
+    """In the task's department and holding its role slot (any working role when it names none)."""
+    if user.department_code != task.department_code:
+        return False
+    return task.role in user.role_codes if task.role else works_cases(user)

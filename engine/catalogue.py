@@ -55,9 +55,9 @@ def item_view(item: models.ServiceItem) -> dict[str, Any]:
         "name": item.name,
         "item_type": item.item_type,
         "case_type": item.case_type,
-        "legal_limit": guide["legal_limit"],
-        "promised_limit": guide["promised_limit"],
+        "legal_limit": guide.get("legal_limit"),
+        "promised_limit": guide.get("promised_limit"),
         "departments": item.departments,
         "process_key": item.process_key,
-        "materials": guide["materials"],
+        "materials": guide.get("materials", []),
     }

@@ -1,8 +1,9 @@
 """Database engines and sessions.
 
-SQLite is the embedded default. Its transactions are started with ``BEGIN IMMEDIATE`` so two
-writers queue up instead of failing half-way with "database is locked" on upgrade; PostgreSQL
-serialises writers per case with ``SELECT … FOR UPDATE`` (see ``uow.UnitOfWork.lock_case``).
+SQLite is the embedded default. Its writing transactions start with ``BEGIN IMMEDIATE`` so two
+writers queue up instead of failing half-way with "database is locked" on upgrade, while reads
+(units of work opened with ``write=False``) start a plain ``BEGIN`` and run beside them under
+WAL. PostgreSQL serialises writers per case with ``SELECT … FOR UPDATE``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE = "instance/onewindow.sqlite3"
+READONLY_OPTION = "onewindow_readonly"
 
 
 def default_url(root: Path | None = None) -> str:
@@ -50,7 +52,8 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = conn.get_execution_options().get(READONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -106,7 +106,7 @@ class ServiceItem(Base):
     case_type: Mapped[str] = mapped_column(String(16))
     process_key: Mapped[str] = mapped_column(String(64))
     departments: Mapped[dict[str, Any]] = mapped_column(JSON)
-    guide: Mapped[dict[str, Any]] = mapped_column(JSON)
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
 
 
 class ProcessDefinition(Base):
@@ -173,9 +173,10 @@ class Case(Base):
     workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    # selectin, not joined: a list of many rows decodes each related row's JSON once.
-    service_item: Mapped[ServiceItem] = relationship(lazy="selectin")
-    definition: Mapped[ProcessDefinition] = relationship(lazy="selectin")
+    # Plain lazy loads: a many-to-one already in the session costs no SQL; lists that span
+    # many cases ask for selectinload explicitly (see views.LIST_OPTIONS).
+    service_item: Mapped[ServiceItem] = relationship()
+    definition: Mapped[ProcessDefinition] = relationship()
 
     __mapper_args__: ClassVar = {"version_id_col": version}
 
@@ -215,7 +216,7 @@ class HumanTask(Base):
     due_working_days: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    case: Mapped[Case] = relationship(lazy="selectin")
+    case: Mapped[Case] = relationship()
 
 
 class CaseEvent(Base):

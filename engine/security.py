@@ -45,6 +45,25 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_query_password(password: str) -> str:
+    """A salted SHA-256 of the 查询密码.
+
+    Six digits fall to any offline search whatever the hash costs, so a slow hash would only
+    hold the case-number lock longer; what protects the lookup is its rate limit.
+    """
+    salt = secrets.token_hex(8)
+    return f"sha256${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
+
+
+def verify_query_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    actual = hashlib.sha256((salt + password).encode()).hexdigest()
+    return scheme == "sha256" and hmac.compare_digest(actual, digest)
+
+
 def new_query_password() -> str:
     """The 查询密码 printed on the acceptance notice: six digits, easy to read out."""
     return f"{secrets.randbelow(10**6):06d}"

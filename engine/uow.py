@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import models
+from .db import READONLY_OPTION
 from .errors import Conflict, NotFound
 
 
@@ -20,12 +22,16 @@ class UnitOfWork:
     ``Conflict`` so the API answers 409 instead of losing an update.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]):
+    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True):
         self._factory = session_factory
+        self._write = write
+        self._after_commit: list[Callable[[], None]] = []
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if not self._write:
+            self.session.connection(execution_options={READONLY_OPTION: True})
         return self
 
     def __exit__(
@@ -42,6 +48,10 @@ class UnitOfWork:
         finally:
             self.session.close()
 
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never after a rollback)."""
+        self._after_commit.append(callback)
+
     def commit(self) -> None:
         try:
             self.session.commit()
@@ -51,6 +61,9 @@ class UnitOfWork:
         except IntegrityError as error:
             self.session.rollback()
             raise Conflict("数据冲突，请刷新后重试", code="integrity") from error
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     def lock_case(self, case_no: str) -> models.Case:
         """Load a case holding its row lock, so writers to one case take turns.

@@ -35,9 +35,15 @@ def login() -> Any:
         else:
             session.clear()
             session["user_id"] = user_id
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") else url_for("clerk.inbox"))
+            return redirect(_local(request.args.get("next", "")) or url_for("clerk.inbox"))
     return render_template("auth/login.html", error=error), 401 if error else 200
+
+
+def _local(target: str) -> str | None:
+    """Only a path on this site; ``//host/x`` and ``/\\host`` would leave it (open redirect)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
 
 
 @bp.post("/logout")
@@ -57,9 +63,9 @@ class PageUser:
 
 
 @contextmanager
-def page_user() -> Iterator[tuple[UnitOfWork, models.User]]:
+def page_user(*, write: bool = False) -> Iterator[tuple[UnitOfWork, models.User]]:
     """A unit of work and the logged-in user loaded in it (one transaction per request)."""
-    with unit_of_work() as uow:
+    with unit_of_work(write=write) as uow:
         user = auth_service.user_by_id(uow, session.get("user_id", 0))
         if user is None:
             raise Unauthorized("请先登录")

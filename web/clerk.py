@@ -41,7 +41,7 @@ def task_page(task_id: str) -> Any:
     if request.method == "POST":
         values = parse_form(task["form"]["schema"], request.form)
         try:
-            with page_user() as (uow, user):
+            with page_user(write=True) as (uow, user):
                 done = task_service.complete(
                     uow, user, task_id, values, request.form.get("_comment") or None
                 )
@@ -79,7 +79,7 @@ def unclaim(task_id: str) -> Any:
 
 def _task_action(action: Any, task_id: str, done_message: str) -> Any:
     try:
-        with page_user() as (uow, user):
+        with page_user(write=True) as (uow, user):
             action(uow, user, task_id)
     except (Conflict, DomainError) as failure:
         flash(failure.message, "error")
@@ -108,7 +108,7 @@ def new_case() -> Any:
     if request.method == "POST":
         applicant = {k: form.get(f"applicant_{k}", "").strip() for k in APPLICANT_FIELDS}
         try:
-            with page_user() as (uow, user):
+            with page_user(write=True) as (uow, user):
                 started = case_service.start_case(
                     uow,
                     user,

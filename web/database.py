@@ -15,8 +15,8 @@ def init_app(app: Flask) -> None:
     app.extensions["onewindow.sessions"] = make_session_factory(engine)
 
 
-def unit_of_work() -> UnitOfWork:
-    return UnitOfWork(current_app.extensions["onewindow.sessions"])
+def unit_of_work(*, write: bool = True) -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["onewindow.sessions"], write=write)
 
 
 def migrate(app: Flask) -> None:

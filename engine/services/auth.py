@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import models
 from ..errors import Unauthorized
@@ -36,9 +37,15 @@ def issue_token(uow: UnitOfWork, user: models.User) -> str:
 
 
 def user_for_token(uow: UnitOfWork, token: str) -> models.User:
-    row = uow.session.scalars(
-        select(models.ApiToken).where(models.ApiToken.token_hash == token_digest(token))
-    ).one_or_none()
+    row = (
+        uow.session.scalars(
+            select(models.ApiToken)
+            .where(models.ApiToken.token_hash == token_digest(token))
+            .options(joinedload(models.ApiToken.user).joinedload(models.User.roles))
+        )
+        .unique()
+        .one_or_none()
+    )
     if row is None or row.revoked_at is not None or _expired(row.expires_at):
         raise Unauthorized("令牌无效或已过期", code="invalid_token")
     if not row.user.active:

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import access, models, views
 from ..errors import BadRequest, NotFound
 from ..runtime import CaseRun
-from ..security import hash_password, new_query_password
+from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
 from .common import (
     finish_if_done,
+    keep,
     load_run,
     local_now,
     model_of,
@@ -106,7 +108,7 @@ def start_case(
         applicant_phone=person["phone"],
         channel=channel,
         agent=agent,
-        query_password_hash=hash_password(password),
+        query_password_hash=hash_query_password(password),
         intake_department=user.department_code,
         created_by=user.username,
         created_at=models.utcnow(),
@@ -123,6 +125,7 @@ def start_case(
     case.data = run.data
     uow.session.add(case)
     save_run(uow, case, run)
+    keep(uow, case, run)
     record(
         uow, case, user.username, "start", detail={"service_item": item.code, "channel": channel}
     )
@@ -152,14 +155,13 @@ def visible_case(uow: UnitOfWork, user: models.User, case_no: str) -> models.Cas
     return case
 
 
-def case_tasks(uow: UnitOfWork, case: models.Case) -> list[models.HumanTask]:
-    return list(
-        uow.session.scalars(
-            select(models.HumanTask)
-            .where(models.HumanTask.case_id == case.id)
-            .order_by(models.HumanTask.created_at)
-        )
-    )
+def case_tasks(
+    uow: UnitOfWork, case: models.Case, *, open_only: bool = False
+) -> list[models.HumanTask]:
+    query = select(models.HumanTask).where(models.HumanTask.case_id == case.id)
+    if open_only:
+        query = query.where(models.HumanTask.state.in_(("ready", "claimed")))
+    return list(uow.session.scalars(query.order_by(models.HumanTask.created_at)))
 
 
 def case_events(uow: UnitOfWork, case: models.Case) -> list[models.CaseEvent]:
@@ -179,13 +181,21 @@ def get_case(
     *,
     with_steps: bool = False,
     with_diagram: bool = False,
+    with_events: bool = True,
 ) -> dict[str, Any]:
-    """The case as API.md shows it; the case page adds every step and the diagram's state."""
+    """The case as API.md shows it; the case page adds every step and the diagram's state.
+
+    A completion answers without the history (``with_events=False``): its size would grow with
+    the case, and the caller has just written the newest event itself.
+    """
     case = visible_case(uow, user, case_no)
     names = department_names(uow)
-    task_views = [views.task_view(t, names) for t in case_tasks(uow, case)]
+    tasks = case_tasks(uow, case, open_only=not with_steps)
+    task_views = [views.task_view(t, names) for t in tasks]
     open_tasks = [t for t in task_views if t["state"] in ("ready", "claimed")]
-    view = views.case_view(case, open_tasks, case_events(uow, case))
+    view = views.case_view(case, open_tasks, case_events(uow, case) if with_events else [])
+    if not with_events:
+        del view["events"]
     if with_steps:
         view["steps"] = task_views
     if with_diagram:
@@ -204,7 +214,11 @@ def list_cases(
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
-    query = select(models.Case).where(access.visible_cases(user))
+    query = (
+        select(models.Case)
+        .where(access.visible_cases(user))
+        .options(selectinload(models.Case.service_item))
+    )
     if status:
         query = query.where(models.Case.status == status)
     if service_item:

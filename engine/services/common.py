@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,13 +27,53 @@ def model_of(uow: UnitOfWork, definition: models.ProcessDefinition) -> CompiledM
     return compiled(definition.id, definition.hash, lambda: definition.files, definition.process_id)
 
 
+class _RunCache:
+    """Workflows this process restored, kept between requests and keyed by the case's version.
+
+    Restoring costs time linear in a case's history, and a case's next step often lands on the
+    same worker. A run is taken out while a unit of work uses it and put back only after that
+    unit of work commits, with the version the commit wrote — so a rolled-back change never
+    leaks, and a copy older than the database is never used (the version check), whatever
+    other processes did meanwhile.
+    """
+
+    def __init__(self, size: int = 256):
+        self._size = size
+        self._runs: dict[int, tuple[int, CaseRun]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, case_id: int, version: int) -> CaseRun | None:
+        with self._lock:
+            cached = self._runs.pop(case_id, None)
+        return cached[1] if cached is not None and cached[0] == version else None
+
+    def put(self, case_id: int, version: int, run: CaseRun) -> None:
+        with self._lock:
+            self._runs[case_id] = (version, run)
+            while len(self._runs) > self._size:
+                del self._runs[next(iter(self._runs))]
+
+
+RUNS = _RunCache()
+
+
 def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
-    rows = uow.session.execute(
-        select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
-            models.WorkflowTask.case_id == case.id
-        )
-    ).all()
-    return CaseRun.restore(model_of(uow, case.definition), case.workflow, [tuple(r) for r in rows])
+    run = RUNS.take(case.id, case.version)
+    if run is None:
+        rows = uow.session.execute(
+            select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
+                models.WorkflowTask.case_id == case.id
+            )
+        ).all()
+        model = model_of(uow, case.definition)
+        run = CaseRun.restore(model, case.workflow, [tuple(r) for r in rows])
+    keep(uow, case, run)
+    return run
+
+
+def keep(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
+    """Offer the run to the cache once the unit of work has committed its state."""
+    uow.on_commit(lambda: RUNS.put(case.id, case.version, run))
 
 
 def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
@@ -41,7 +42,7 @@ def list_tasks(
     if state and state not in TASK_STATES:
         raise BadRequest(f"state 应为 {'/'.join(TASK_STATES)}", {"field": "state"})
     task = models.HumanTask
-    query = select(task)
+    query = select(task).options(selectinload(task.case).selectinload(models.Case.service_item))
     if scope == "mine":
         claimable = (
             (task.assignee.is_(None))
@@ -50,7 +51,9 @@ def list_tasks(
         )
         query = query.where(or_(task.assignee == user.username, claimable))
     elif scope == "department":
-        query = query.where(task.department_code == user.department_code)
+        query = query.where(
+            task.department_code == user.department_code, access.visible_tasks(user)
+        )
     else:
         query = query.where(access.visible_tasks(user))
     query = query.where(task.state == state) if state else query.where(task.state.in_(OPEN_STATES))
@@ -66,13 +69,14 @@ def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.Hu
     task = uow.session.get(models.HumanTask, task_id)
     if task is None:
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    if not (
-        access.reads_everything(user)
-        or task.department_code == user.department_code
-        or task.assignee == user.username
-    ):
-        raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
+    _require_visible(user, task)
     return task
+
+
+def _require_visible(user: models.User, task: models.HumanTask) -> None:
+    """An invisible task answers exactly like a missing one."""
+    if not access.can_see_task(user, task):
+        raise NotFound(f"任务 {task.id} 不存在", code="task_not_found")
 
 
 def form_of(task: models.HumanTask) -> dict[str, Any]:
@@ -100,10 +104,22 @@ def _may_act(user: models.User, task: models.HumanTask) -> bool:
 
 
 def _lock_open_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
-    """Lock the task's case, then re-read the task: the state seen is the committed one."""
-    task = _visible_task(uow, user, task_id)
-    uow.lock_case(task.case.case_no)
-    uow.session.refresh(task)
+    """Read the task with its case row locked: the state seen is the committed one.
+
+    Writers to one case take turns on the case row (``FOR UPDATE``; SQLite's write lock), so
+    two clients completing the same task see it open one after the other, never both.
+    """
+    row = uow.session.execute(
+        select(models.HumanTask, models.Case)
+        .join(models.Case, models.HumanTask.case_id == models.Case.id)
+        .where(models.HumanTask.id == task_id)
+        .with_for_update(of=(models.HumanTask, models.Case))
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
+    task = row[0]
+    _require_visible(user, task)
     if task.state not in OPEN_STATES:
         raise Conflict(f"任务“{task.name}”已不在待办状态（{task.state}）", code="task_not_open")
     return task

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -44,6 +46,20 @@ def getcwd_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(os, "getcwd", spy)
     return calls
+
+
+@pytest.fixture
+def watchdog() -> Iterator[None]:
+    """Fails a main-thread test after 5 s, so a broken sandbox fails instead of hanging."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise AssertionError("the sandbox did not stop the code")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 # --- refused -------------------------------------------------------------------------------
@@ -138,12 +154,14 @@ def test_huge_single_operations_refused_quickly(source: str) -> None:
     assert time.monotonic() - started < 0.5
 
 
+@pytest.mark.usefixtures("watchdog")
 def test_huge_growth_in_augmented_assignment_refused() -> None:
     data = {"x": "ab"}
     with pytest.raises(SandboxError, match="too large"):
         execute("for i in range(100):\n    x += x", data)
 
 
+@pytest.mark.usefixtures("watchdog")
 def test_infinite_loop_times_out() -> None:
     started = time.monotonic()
     with pytest.raises(SandboxError, match="timed out"):
@@ -160,6 +178,7 @@ def test_infinite_loop_times_out() -> None:
         "total = sum(a * b for a in range(10**6) for b in range(10**6))",
     ],
 )
+@pytest.mark.usefixtures("watchdog")
 def test_other_endless_scripts_time_out(script: str) -> None:
     started = time.monotonic()
     with pytest.raises(SandboxError, match="timed out"):
@@ -186,6 +205,7 @@ def test_timeout_works_outside_the_main_thread() -> None:
     assert "timed out" in str(outcome[0])
 
 
+@pytest.mark.usefixtures("watchdog")
 def test_previous_tracer_is_restored() -> None:
     def tracer(frame: object, event: str, arg: object) -> None:
         return None
@@ -356,6 +376,7 @@ def test_escaping_gateway_condition_fails_the_workflow(getcwd_calls: list[bool])
     assert not getcwd_calls
 
 
+@pytest.mark.usefixtures("watchdog")
 def test_endless_script_task_times_out_with_its_line() -> None:
     with pytest.raises(WorkflowTaskException, match="timed out") as info:
         run_workflow("amount &gt; 10", "x = 1\nwhile True:\n    x = 2", {"amount": 20})
@@ -368,3 +389,65 @@ def test_service_tasks_fail_clearly() -> None:
     task = workflow.last_task
     with pytest.raises(WorkflowTaskException, match="service tasks are not enabled"):
         script_engine().call_service(task, operation_name="x", operation_params={})
+
+
+DMN_WORKFLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="http://onewindow.example/test">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
+    <bpmn:businessRuleTask id="decide">
+      <bpmn:extensionElements>
+        <spiffworkflow:calledDecisionId>fee</spiffworkflow:calledDecisionId>
+      </bpmn:extensionElements>
+    </bpmn:businessRuleTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="fees" name="fees"
+    namespace="http://onewindow.example/test">
+  <decision id="fee" name="fee">
+    <decisionTable id="table">
+      <input id="in_kind" label="kind">
+        <inputExpression id="expr_kind" typeRef="string"><text>kind</text></inputExpression>
+      </input>
+      <output id="out_fee" name="fee" typeRef="number" />
+      <rule id="r1">
+        <inputEntry id="e1"><text>"company"</text></inputEntry>
+        <outputEntry id="o1"><text>Decimal("100.50")</text></outputEntry>
+      </rule>
+      <rule id="r2">
+        <inputEntry id="e2"><text>"escape"</text></inputEntry>
+        <outputEntry id="o2"><text>{escape}</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def run_decision(kind: str) -> BpmnWorkflow:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(DMN_WORKFLOW.encode()), "p.bpmn")
+    dmn = DMN.replace("{escape}", ESCAPE.replace("'", "&apos;"))
+    parser.add_dmn_xml(etree.fromstring(dmn.encode()), "fees.dmn")
+    workflow = BpmnWorkflow(
+        parser.get_spec("p"), parser.get_subprocess_specs("p"), script_engine=script_engine()
+    )
+    workflow.get_next_task(state=TaskState.READY).data.update({"kind": kind})
+    workflow.do_engine_steps()
+    return workflow
+
+
+def test_dmn_cells_run_in_the_sandbox(getcwd_calls: list[bool]) -> None:
+    assert run_decision("company").last_task.data["fee"] == Decimal("100.50")
+    with pytest.raises(WorkflowTaskException) as info:
+        run_decision("escape")
+    assert info.value.error_type == "SandboxError"
+    assert not getcwd_calls

@@ -49,5 +49,5 @@ def revoke_token() -> Any:
 @blp.get("/me")
 @blp.doc(security=[{"bearerAuth": []}])
 def me() -> Any:
-    with api_call() as (_uow, user):
+    with api_call(write=False) as (_uow, user):
         return jsonify(user_view(user))

@@ -9,18 +9,18 @@ from flask_smorest import Blueprint
 
 from engine.services import cases as case_service
 
-from . import api_call, created, listing, paging, schemas
+from . import api_call, created, listing, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_cases", __name__, description="办件 Cases")
 
 
 @blp.post("/cases")
-@blp.arguments(schemas.StartCase)
 @blp.response(201, schemas.CreatedCase)
 @blp.alt_response(422, schema=schemas.ApiError)
-@blp.doc(security=[{"bearerAuth": []}])
-def start_case(body: dict[str, Any]) -> Any:
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.StartCase))
+def start_case() -> Any:
     with api_call() as (uow, user):
+        body = parse_body(schemas.StartCase)
         started = case_service.start_case(
             uow,
             user,
@@ -40,7 +40,7 @@ def start_case(body: dict[str, Any]) -> Any:
 def list_cases() -> Any:
     page, per_page = paging()
     args = request.args
-    with api_call() as (uow, user):
+    with api_call(write=False) as (uow, user):
         items, total = case_service.list_cases(
             uow,
             user,
@@ -58,5 +58,5 @@ def list_cases() -> Any:
 @blp.response(200, schemas.Case)
 @blp.doc(security=[{"bearerAuth": []}])
 def get_case(case_no: str) -> Any:
-    with api_call() as (uow, user):
+    with api_call(write=False) as (uow, user):
         return jsonify(case_service.get_case(uow, user, case_no))

@@ -49,7 +49,7 @@ def uploaded_files() -> dict[str, str]:
 @blp.doc(security=[{"bearerAuth": []}])
 def list_models() -> Any:
     page, per_page = paging()
-    with api_call() as (uow, _user):
+    with api_call(write=False) as (uow, _user):
         items = model_service.list_models(uow)
     return listing(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
@@ -91,7 +91,7 @@ def deploy() -> Any:
 @blp.doc(security=[{"bearerAuth": []}])
 def versions(key: str) -> Any:
     page, per_page = paging()
-    with api_call() as (uow, _user):
+    with api_call(write=False) as (uow, _user):
         items = [model_service.version_view(d) for d in model_service.versions(uow, key)]
     return listing(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
@@ -99,7 +99,7 @@ def versions(key: str) -> Any:
 @blp.get("/process-models/<key>/versions/<int:version>/files/<path:name>")
 @blp.doc(security=[{"bearerAuth": []}])
 def version_file(key: str, version: int, name: str) -> Any:
-    with api_call() as (uow, _user):
+    with api_call(write=False) as (uow, _user):
         text = model_service.version_file(uow, key, version, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     return Response(text, mimetype=mimetype)

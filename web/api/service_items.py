@@ -22,7 +22,7 @@ blp = Blueprint("api_items", __name__, description="事项 Service items")
 @blp.doc(security=[{"bearerAuth": []}])
 def list_items() -> Any:
     page, per_page = paging()
-    with api_call() as (uow, _user):
+    with api_call(write=False) as (uow, _user):
         rows = uow.session.scalars(select(models.ServiceItem).order_by(models.ServiceItem.code))
         items = [item_view(i) for i in rows]
     return listing(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
@@ -32,7 +32,7 @@ def list_items() -> Any:
 @blp.response(200, schemas.ServiceItem)
 @blp.doc(security=[{"bearerAuth": []}])
 def get_item(code: str) -> Any:
-    with api_call() as (uow, _user):
+    with api_call(write=False) as (uow, _user):
         item = uow.session.get(models.ServiceItem, code)
         if item is None:
             raise NotFound(f"事项 {code} 不存在", code="service_item_not_found")

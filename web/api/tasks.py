@@ -12,7 +12,7 @@ from engine.services import tasks as task_service
 from engine.services.cases import department_names
 from engine.views import task_view
 
-from . import api_call, listing, paging, schemas
+from . import api_call, listing, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_tasks", __name__, description="待办任务 Tasks")
 
@@ -22,7 +22,7 @@ blp = Blueprint("api_tasks", __name__, description="待办任务 Tasks")
 @blp.doc(security=[{"bearerAuth": []}])
 def list_tasks() -> Any:
     page, per_page = paging()
-    with api_call() as (uow, user):
+    with api_call(write=False) as (uow, user):
         items, total = task_service.list_tasks(
             uow,
             user,
@@ -38,7 +38,7 @@ def list_tasks() -> Any:
 @blp.response(200, schemas.Task)
 @blp.doc(security=[{"bearerAuth": []}])
 def get_task(task_id: str) -> Any:
-    with api_call() as (uow, user):
+    with api_call(write=False) as (uow, user):
         return jsonify(task_service.get_task(uow, user, task_id))
 
 
@@ -60,16 +60,16 @@ def unclaim(task_id: str) -> Any:
 
 
 @blp.post("/tasks/<task_id>/complete")
-@blp.arguments(schemas.CompleteTask)
 @blp.response(200, schemas.Completion)
 @blp.alt_response(422, schema=schemas.ApiError)
 @blp.alt_response(409, schema=schemas.ApiError)
 @blp.alt_response(403, schema=schemas.ApiError)
-@blp.doc(security=[{"bearerAuth": []}])
-def complete(body: dict[str, Any], task_id: str) -> Any:
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.CompleteTask))
+def complete(task_id: str) -> Any:
     with api_call() as (uow, user):
+        body = parse_body(schemas.CompleteTask)
         done = task_service.complete(uow, user, task_id, body["data"], body.get("comment"))
         names = department_names(uow)
         next_tasks = [task_view(t, names) for t in done.next_tasks]
-        case = case_service.get_case(uow, user, done.case.case_no)
+        case = case_service.get_case(uow, user, done.case.case_no, with_events=False)
     return jsonify({"case": case, "next_tasks": next_tasks})
