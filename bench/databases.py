@@ -76,9 +76,7 @@ def _prepared(backend: str, url: str) -> Iterator[BenchDatabase]:
 
 def _load_demo(sessions: sessionmaker[Session]) -> None:
     with UnitOfWork(sessions) as uow:
-        demo.load_organisation(uow, PASSWORD)
-        demo.load_catalogue(uow, ROOT / "workflows")
-        demo.deploy_folder(uow, ROOT / "bpmn")
+        demo.load_all(uow, PASSWORD, ROOT / "workflows", ROOT / "bpmn")
 
 
 def _service_item(sessions: sessionmaker[Session]) -> str:

@@ -224,6 +224,7 @@ class _ModelChecker:
                     "ui_form": form_path(self.files, props.get("formUiSchemaFilename", "")),
                     "clock": props.get("clock"),
                     "due_working_days": props.get("dueWorkingDays"),
+                    "visit": props.get("visit") == "true",
                 }
         return meta
 

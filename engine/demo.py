@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import models
+from . import models, workdays
 from .catalogue import read_items, upsert_item
 from .definitions import read_model_folder
 from .security import hash_password
@@ -79,7 +79,6 @@ def load_organisation(uow: UnitOfWork, password: str) -> None:
         session.add(roles[code])
     session.flush()
     existing = {u.username for u in session.scalars(select(models.User))}
-    password_hash = hash_password(password)
     for username, display, dept, role_codes in USERS:
         if username in existing:
             continue
@@ -87,7 +86,7 @@ def load_organisation(uow: UnitOfWork, password: str) -> None:
             models.User(
                 username=username,
                 display_name=display,
-                password_hash=password_hash,
+                password_hash=hash_password(password),
                 department=depts[dept],
                 roles=[roles[c] for c in role_codes],
             )
@@ -109,3 +108,12 @@ def deploy_folder(uow: UnitOfWork, bpmn: Path) -> list[tuple[str, int, bool]]:
         result = deploy_model(uow, None, folder.name, read_model_folder(folder), "demo")
         out.append((folder.name, result.definition.version, result.created))
     return out
+
+
+def load_all(uow: UnitOfWork, password: str, workflows: Path, bpmn: Path) -> dict:
+    """Everything the demo needs, in dependency order: calendar, people, catalogue, models."""
+    seeded = workdays.seed(uow)
+    load_organisation(uow, password)
+    items = load_catalogue(uow, workflows)
+    deployed = deploy_folder(uow, bpmn)
+    return {"calendar_days": seeded, "items": items, "deployed": deployed}

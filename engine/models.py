@@ -113,9 +113,11 @@ class ProcessDefinition(Base):
     """One immutable deployed version of a model, keyed by the hash of its files."""
 
     __tablename__ = "process_definition"
+    # The hash is not unique per key: going back to an older version's files deploys them
+    # again as the newest version, so new cases start on what the designer chose last.
     __table_args__ = (
         UniqueConstraint("key", "version"),
-        UniqueConstraint("key", "hash"),
+        Index("ix_process_definition_key_hash", "key", "hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,12 +17,18 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -117,6 +123,24 @@ class UserTask:
     lane: str | None
     properties: dict[str, str]
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    task_id: str
+    name: str
+    due: datetime
+
+
+TIMER_TYPES = (DurationTimerEventDefinition, TimeDateEventDefinition)
+
+
+def _due_from(task: Task, definition: Any, now: datetime) -> datetime:
+    expression = task.workflow.script_engine.evaluate(task, definition.expression)
+    if isinstance(definition, DurationTimerEventDefinition):
+        parsed = TimerEventDefinition.parse_iso_duration(expression)
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return TimerEventDefinition.get_datetime(expression)
 
 
 @dataclass
@@ -243,6 +267,42 @@ class CaseRun:
 
     def max_depth(self) -> int:
         return max((t.depth for t in _all_tasks(self.wf)), default=0)
+
+    # ----- timers ----------------------------------------------------------------------------
+    def waiting_timers(self, now: datetime) -> list[PendingTimer]:
+        """Timers waiting in the case, each due at a moment counted from ``now`` when it began.
+
+        SpiffWorkflow stamps a duration timer with the wall clock when it first checks it; the
+        scheduler is the authority on time here (tests drive it with a controlled clock), so a
+        newly waiting timer is re-stamped from ``now`` once and keeps that due moment.
+        """
+        pending = []
+        for task in _all_tasks(self.wf):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state != TaskState.WAITING or not isinstance(definition, TIMER_TYPES):
+                continue
+            if "onewindow_due" not in task.internal_data:
+                due = _due_from(task, definition, now)
+                task.internal_data["event_value"] = due.isoformat()
+                task.internal_data["onewindow_due"] = due.isoformat()
+                task.last_state_change = time.time()  # so the next save writes the stamp
+            due = datetime.fromisoformat(task.internal_data["onewindow_due"])
+            pending.append(PendingTimer(str(task.id), task.task_spec.bpmn_name or "", due))
+        return pending
+
+    def fire_timer(self, task_id: str) -> bool:
+        """Fire one waiting timer now; False if it no longer waits (the case moved on)."""
+        try:
+            task = self.wf.get_task_from_id(UUID(task_id))
+        except (WorkflowException, ValueError):
+            return False
+        if task is None or task.state != TaskState.WAITING:
+            return False
+        task.internal_data["event_fired"] = True
+        task.last_state_change = time.time()
+        self.wf.refresh_timers()
+        self._advance()
+        return True
 
     # ----- actions ---------------------------------------------------------------------------
     def complete(self, task: Task, data: dict[str, Any]) -> None:

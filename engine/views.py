@@ -22,7 +22,9 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-def task_view(task: models.HumanTask, departments: dict[str, str]) -> dict[str, Any]:
+def task_view(
+    task: models.HumanTask, departments: dict[str, str], light: str = "none"
+) -> dict[str, Any]:
     case = task.case
     return {
         "id": task.id,
@@ -40,7 +42,8 @@ def task_view(task: models.HumanTask, departments: dict[str, str]) -> dict[str, 
         "completed_by": task.completed_by,
         "data": task.data,
         "due_date": iso(task.due_date),
-        "light": "none",
+        "due_working_days": task.due_working_days,
+        "light": light,
     }
 
 
@@ -66,7 +69,7 @@ def event_view(event: models.CaseEvent) -> dict[str, Any]:
     }
 
 
-def case_summary(case: models.Case) -> dict[str, Any]:
+def case_summary(case: models.Case, light: str = "none") -> dict[str, Any]:
     return {
         "case_no": case.case_no,
         "service_item": case.service_item_code,
@@ -78,7 +81,9 @@ def case_summary(case: models.Case) -> dict[str, Any]:
         "accepted_at": iso(case.accepted_at),
         "finished_at": iso(case.finished_at),
         "due_date": iso(case.due_date),
-        "light": "none",
+        "light": light,
+        "supplement_rounds": case.supplement_rounds,
+        "visits": case.visits,
         "version": case.version,
     }
 
@@ -87,20 +92,16 @@ def case_view(
     case: models.Case,
     open_tasks: list[dict[str, Any]],
     events: list[models.CaseEvent],
+    clock: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        **case_summary(case),
+        **case_summary(case, clock["light"]),
+        "due_date": clock["due_date"],
         "channel": case.channel,
         "agent": case.agent,
-        "clock": {
-            "state": case.clock_state,
-            "working_days_used": 0,
-            "paused_working_days": 0,
-            "provisional": False,
-        },
+        "clock": clock,
         "process": {"key": case.definition.key, "version": case.definition.version},
         "data": case.data,
         "open_tasks": open_tasks,
         "events": [event_view(e) for e in events],
-        "visits": case.visits,
     }

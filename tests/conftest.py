@@ -70,9 +70,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[s
 
 def load_demo(factory: sessionmaker[Session]) -> None:
     with UnitOfWork(factory) as uow:
-        demo.load_organisation(uow, DEMO_PASSWORD)
-        demo.load_catalogue(uow, ROOT / "workflows")
-        demo.deploy_folder(uow, ROOT / "bpmn")
+        demo.load_all(uow, DEMO_PASSWORD, ROOT / "workflows", ROOT / "bpmn")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WORKFLOWS_DIR=str(ROOT / "workflows"),
         NODE_MODULES=str(ROOT / "node_modules"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        SCHEDULER=os.environ.get("ONEWINDOW_SCHEDULER") == "1",
+        SCHEDULER_INTERVAL=float(os.environ.get("ONEWINDOW_SCHEDULER_INTERVAL", "30")),
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -35,17 +37,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False
 
-    from . import api, auth, clerk, cli, database, errors, i18n, vendor
+    from . import api, auth, clerk, cli, database, errors, i18n, notices, public, vendor
 
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clerk.bp)
+    app.register_blueprint(notices.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(public.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)
+
+    if app.config["SCHEDULER"]:
+        from engine.models import utcnow
+        from engine.services.timers import Scheduler
+
+        app.extensions["onewindow.scheduler"] = Scheduler(
+            app.extensions["onewindow.sessions"], utcnow, app.config["SCHEDULER_INTERVAL"]
+        ).start()
 
     @app.get("/")
     def index() -> Any:

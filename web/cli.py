@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from engine import demo
+from engine import demo, workdays
 from engine.definitions import read_model_folder
 from engine.errors import ModelInvalid, format_problem
 from engine.services.models import deploy_model
@@ -20,16 +21,18 @@ from .database import migrate, unit_of_work
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, load_demo, deploy, serve):
+    for command in (init_db, load_demo, deploy, serve, timers):
         app.cli.add_command(command)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Migrate the database to the newest schema."""
+    """Migrate the database to the newest schema and seed the working-day calendar."""
     migrate(current_app)
-    click.echo("数据库已迁移到最新版本")
+    with unit_of_work() as uow:
+        added = workdays.seed(uow)
+    click.echo(f"数据库已迁移到最新版本；工作日历新增 {added} 天")
 
 
 @click.command("demo")
@@ -39,11 +42,11 @@ def load_demo() -> None:
     migrate(current_app)
     config = current_app.config
     with unit_of_work() as uow:
-        demo.load_organisation(uow, config["DEMO_PASSWORD"])
-        count = demo.load_catalogue(uow, Path(config["WORKFLOWS_DIR"]))
-        deployed = demo.deploy_folder(uow, Path(config["BPMN_DIR"]))
-    click.echo(f"演示数据已就绪：{count} 个事项")
-    for key, version, created in deployed:
+        loaded = demo.load_all(
+            uow, config["DEMO_PASSWORD"], Path(config["WORKFLOWS_DIR"]), Path(config["BPMN_DIR"])
+        )
+    click.echo(f"演示数据已就绪：{loaded['items']} 个事项")
+    for key, version, created in loaded["deployed"]:
         click.echo(f"  {key} v{version}{'（新部署）' if created else ''}")
 
 
@@ -77,12 +80,14 @@ def deploy(paths: tuple[str, ...], note: str) -> None:
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=os.cpu_count() or 1, type=int, help="进程数（默认 CPU 核数）")
 @click.option("--threads", default=4, type=int)
+@click.option("--no-scheduler", is_flag=True, help="不在 Web 进程内运行定时器（另起 onewindow timers）")
 @with_appcontext
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve with gunicorn (a production WSGI server)."""
+def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) -> None:
+    """Serve with gunicorn (a production WSGI server), the timer scheduler inside."""
     from gunicorn.app.base import BaseApplication
 
     migrate(current_app)
+    os.environ["ONEWINDOW_SCHEDULER"] = "0" if no_scheduler else "1"
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
@@ -96,6 +101,25 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     click.echo(f"OneWindow 一窗通办: http://{host}:{port}/ （{workers} 个进程）")
     _Server().run()
+
+
+@click.command("timers")
+@click.option("--once", is_flag=True, help="只检查一次到期定时器后退出")
+@click.option("--interval", default=30.0, type=float)
+@with_appcontext
+def timers(once: bool, interval: float) -> None:
+    """Run the timer scheduler as its own process (for deployments with many app servers)."""
+    from engine.models import utcnow
+    from engine.services.timers import fire_due
+
+    sessions = current_app.extensions["onewindow.sessions"]
+    while True:
+        fired = fire_due(sessions, utcnow)
+        if fired or once:
+            click.echo(f"已触发 {fired} 个到期定时器")
+        if once:
+            return
+        time.sleep(interval)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)

@@ -13,6 +13,7 @@ from ..errors import BadRequest, NotFound
 from ..runtime import CaseRun
 from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
+from . import clock
 from .common import (
     finish_if_done,
     keep,
@@ -191,9 +192,10 @@ def get_case(
     case = visible_case(uow, user, case_no)
     names = department_names(uow)
     tasks = case_tasks(uow, case, open_only=not with_steps)
-    task_views = [views.task_view(t, names) for t in tasks]
+    task_views = [views.task_view(t, names, clock.task_light(uow, t)) for t in tasks]
     open_tasks = [t for t in task_views if t["state"] in ("ready", "claimed")]
-    view = views.case_view(case, open_tasks, case_events(uow, case) if with_events else [])
+    events = case_events(uow, case) if with_events else []
+    view = views.case_view(case, open_tasks, events, clock.clock_view(clock.reading(uow, case)))
     if not with_events:
         del view["events"]
     if with_steps:
@@ -240,4 +242,4 @@ def list_cases(
     rows = uow.session.scalars(
         query.order_by(models.Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return [views.case_summary(c) for c in rows], total
+    return [views.case_summary(c, clock.list_light(uow, c)) for c in rows], total

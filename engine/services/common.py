@@ -12,8 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import models
-from ..runtime import CaseRun, CompiledModel, compiled
+from ..runtime import CaseRun, CompiledModel, PendingTimer, compiled
 from ..uow import UnitOfWork
+from ..workdays import step_due_date
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -76,8 +77,12 @@ def keep(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
     uow.on_commit(lambda: RUNS.put(case.id, case.version, run))
 
 
-def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
-    """Write only the task rows the step touched, plus the instance properties on the case."""
+def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | None = None) -> None:
+    """Write only the task rows the step touched, the instance properties and the timers.
+
+    ``now`` is the scheduler's clock when it drives the case, else the wall clock.
+    """
+    pending = run.waiting_timers(now or models.utcnow())
     changes = run.changes()
     case.workflow = changes.workflow
     session = uow.session
@@ -95,6 +100,24 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
             for task_id, process, payload in changes.upserts
         ]
         session.execute(_upsert(session.get_bind().dialect.name), rows)
+    _sync_timers(uow, case, pending)
+
+
+def _sync_timers(uow: UnitOfWork, case: models.Case, pending: list[PendingTimer]) -> None:
+    """One ``timer`` row per waiting timer; rows of timers that stopped waiting go away."""
+    waiting = {p.task_id: p for p in pending}
+    rows = uow.session.scalars(
+        select(models.Timer).where(models.Timer.case_id == case.id, models.Timer.fired_at.is_(None))
+    ).all()
+    for row in rows:
+        if row.task_id not in waiting:
+            uow.session.delete(row)
+    known = {row.task_id for row in rows}
+    for task_id, timer in waiting.items():
+        if task_id not in known:
+            uow.session.add(
+                models.Timer(case_id=case.id, task_id=task_id, name=timer.name, due_at=timer.due)
+            )
 
 
 def _upsert(dialect: str):
@@ -155,6 +178,7 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.
         if task_id in known:
             continue
         info = meta.get(task.spec_name, {})
+        due_days = int(info["due_working_days"]) if info.get("due_working_days") else None
         row = models.HumanTask(
             id=task_id,
             case=case,
@@ -163,6 +187,8 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.
             department_code=info.get("department") or case.intake_department,
             role=info.get("role"),
             state="ready",
+            due_working_days=due_days,
+            due_date=step_due_date(uow, due_days),
         )
         uow.session.add(row)
         created.append(row)
@@ -176,5 +202,5 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
     case.finished_at = models.utcnow()
     case.result = run.end_properties().get("result")
     if case.clock_state in ("running", "paused"):
-        case.clock_state = "stopped"
+        case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
     record(uow, case, actor, "finish", detail={"result": case.result})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import access, models, views
 from ..definitions import files_hash, validate_model
@@ -43,22 +43,18 @@ def deploy_model(
         access.require_role(actor, "designer", "admin")
     digest = files_hash(files)
     session = uow.session
-    existing = session.scalars(
-        select(models.ProcessDefinition).where(
-            models.ProcessDefinition.key == key, models.ProcessDefinition.hash == digest
-        )
+    latest = session.scalars(
+        select(models.ProcessDefinition)
+        .where(models.ProcessDefinition.key == key)
+        .order_by(models.ProcessDefinition.version.desc())
+        .limit(1)
     ).first()
-    if existing is not None:
-        return Deployment(existing, created=False)
+    if latest is not None and latest.hash == digest:
+        return Deployment(latest, created=False)
     checked = validate_model(files, department_lookup(uow))
-    latest = session.scalar(
-        select(func.max(models.ProcessDefinition.version)).where(
-            models.ProcessDefinition.key == key
-        )
-    )
     definition = models.ProcessDefinition(
         key=key,
-        version=(latest or 0) + 1,
+        version=(latest.version if latest else 0) + 1,
         name=checked.name,
         hash=digest,
         process_id=checked.process_id,

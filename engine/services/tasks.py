@@ -13,6 +13,7 @@ from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import validate_form
 from ..uow import UnitOfWork
+from . import clock
 from .cases import department_names
 from .common import finish_if_done, load_run, record, save_run, sync_tasks
 
@@ -59,10 +60,12 @@ def list_tasks(
     query = query.where(task.state == state) if state else query.where(task.state.in_(OPEN_STATES))
     total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = uow.session.scalars(
-        query.order_by(task.created_at, task.id).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(task.due_date.is_(None), task.due_date, task.created_at, task.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     names = department_names(uow)
-    return [views.task_view(t, names) for t in rows], total
+    return [views.task_view(t, names, clock.task_light(uow, t)) for t in rows], total
 
 
 def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
@@ -89,11 +92,12 @@ def form_of(task: models.HumanTask) -> dict[str, Any]:
 
 def get_task(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
     task = _visible_task(uow, user, task_id)
-    view = views.task_view(task, department_names(uow))
+    view = views.task_view(task, department_names(uow), clock.task_light(uow, task))
     view["form"] = form_of(task)
     view["data"] = task.data if task.state == "completed" else task.case.data
-    view["case"] = views.case_summary(task.case)
+    view["case"] = views.case_summary(task.case, clock.list_light(uow, task.case))
     view["can_complete"] = task.state in OPEN_STATES and _may_act(user, task)
+    view["can_claim"] = task.state == "ready" and access.is_candidate(user, task)
     return view
 
 
@@ -176,7 +180,7 @@ def complete(
     task.state, task.completed_at, task.completed_by = "completed", now, user.username
     task.assignee = task.assignee or user.username
     task.data = data
-    _apply_clock(case, meta.get("clock"), data, now)
+    _apply_effects(uow, case, meta, data, now)
     case.data = run.data
     save_run(uow, case, run)
     record(uow, case, user.username, "complete", task, {"data": data, "comment": comment or ""})
@@ -186,17 +190,33 @@ def complete(
 
 
 ACCEPTING_DECISIONS = ("accept", "approve")
+OFF_SITE_CHANNELS = ("网上提交", "邮寄")
 
 
-def _apply_clock(case: models.Case, effect: str | None, data: dict[str, Any], now) -> None:
-    """The declared clock effect of the step (DESIGN.md ``clock``).
+def _apply_effects(
+    uow: UnitOfWork, case: models.Case, meta: dict[str, Any], data: dict[str, Any], now
+) -> None:
+    """What completing the step does beside the flow, as its BPMN properties declare.
 
-    ``start`` sits on the intake step: it starts the clock when the case is taken in (a 即办件
+    ``clock``: ``start`` on the intake step starts the clock when the case is taken in (a 即办件
     decided on the spot counts as taken in), never on a supplement notice, and only once — a
-    case returned to the window keeps its running clock.
+    case returned to the window keeps its running clock; ``pause``/``resume`` bracket a 补正
+    after acceptance; ``stop`` ends it. A ``supplement`` decision counts a 补正 round; a step
+    marked ``visit`` counts the applicant's trip to the window unless the materials came
+    online or by post.
     """
+    effect = meta.get("clock")
     if effect == "start" and data.get("decision") in ACCEPTING_DECISIONS:
         if case.clock_state == "not_started":
             case.clock_state, case.accepted_at = "running", now
+            clock.refresh(uow, case)
+    elif effect == "pause" and case.clock_state == "running":
+        clock.pause(uow, None, case, "supplement", data.get("reason") or "补正材料")
+    elif effect == "resume" and case.clock_state == "paused":
+        clock.resume(uow, None, case)
     elif effect == "stop":
         case.clock_state = "stopped"
+    if data.get("decision") == "supplement":
+        case.supplement_rounds += 1
+    if meta.get("visit") and data.get("received_via") not in OFF_SITE_CHANNELS:
+        case.visits += 1

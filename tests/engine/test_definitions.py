@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import models
+from engine.catalogue import read_items, upsert_item
 from engine.definitions import read_model_folder
 from engine.errors import ModelInvalid
 from engine.services import cases, tasks
@@ -96,16 +97,17 @@ def test_identical_files_make_no_new_version_and_cases_stay_on_theirs(uow):
         again = deploy_model(u, None, "versioned_item", dict(BASE), "same files")
         assert first.created and not again.created
         assert again.definition.version == first.definition.version
-        u.session.add(
-            models.ServiceItem(
-                code="TEST-VERSIONED",
-                name="版本测试事项",
-                item_type="01",
-                case_type="instant",
-                process_key="versioned_item",
-                departments=["window"],
-                guide={},
-            )
+        [guide] = [
+            i for i in read_items(ROOT / "workflows") if i["process_key"] == "individual_business"
+        ]
+        upsert_item(
+            u,
+            {
+                **guide,
+                "code": "TEST-VERSIONED",
+                "name": "版本测试事项",
+                "process_key": "versioned_item",
+            },
         )
     with uow() as u:
         old_case = cases.start_case(u, user(u, "window1"), "TEST-VERSIONED", ENTERPRISE).case
@@ -130,3 +132,12 @@ def test_identical_files_make_no_new_version_and_cases_stay_on_theirs(uow):
     with uow() as u:
         old = u.session.scalars(select(models.Case).where(models.Case.case_no == old_no)).one()
         assert (old.status, old.definition.version) == ("finished", old_version)
+
+
+def test_going_back_to_older_files_deploys_them_as_the_newest_version(uow):
+    renamed = with_main('name="受理并当场办结"', 'name="退回旧版测试"')
+    with uow() as u:
+        first = deploy_model(u, None, "revert_item", BASE).definition.version
+        second = deploy_model(u, None, "revert_item", renamed).definition.version
+        third = deploy_model(u, None, "revert_item", BASE)
+    assert (first, second, third.definition.version) == (1, 2, 3) and third.created

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
 from engine.services.cases import department_names
+from engine.services.clock import task_light
 from engine.views import task_view
 
 from . import api_call, listing, paging, parse_body, request_body, schemas
@@ -70,6 +71,6 @@ def complete(task_id: str) -> Any:
         body = parse_body(schemas.CompleteTask)
         done = task_service.complete(uow, user, task_id, body["data"], body.get("comment"))
         names = department_names(uow)
-        next_tasks = [task_view(t, names) for t in done.next_tasks]
+        next_tasks = [task_view(t, names, task_light(uow, t)) for t in done.next_tasks]
         case = case_service.get_case(uow, user, done.case.case_no, with_events=False)
     return jsonify({"case": case, "next_tasks": next_tasks})

@@ -1,0 +1,379 @@
+"""What anyone may see without an account: the 办事指南 and the progress lookup (进度查询).
+
+The lookup by case number and 查询密码 shows status, current steps, deadline and light, never
+personal data. A wrong password answers exactly like an unknown case, and failed attempts are
+limited per client and per case number in the ``rate_limit`` table, which every app server
+shares: six digits fall to a few hundred thousand guesses, so the limit is the protection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from sqlalchemy import Table, delete, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import undefer
+
+from .. import models, views
+from ..errors import DomainError, NotFound
+from ..safexml import parse_xml
+from ..security import hash_query_password, verify_query_password
+from ..uow import UnitOfWork
+from . import clock
+from .cases import department_names, latest_definition
+
+# ---- names of the codes a guide and a lookup show ----------------------------------------------
+
+ITEM_TYPES = {"01": "行政许可", "07": "行政确认", "20": "公共服务"}  # GB/T 39046 (excerpt)
+CASE_TYPES = {"instant": "即办件", "promised": "承诺件"}
+UNITS = {"working_day": "工作日", "calendar_day": "自然日"}
+MEDIA = {"paper": "纸质", "electronic": "电子", "both": "纸质或电子"}
+STATUSES = {
+    "running": "办理中",
+    "supplement": "补正中",
+    "paused": "已暂停",
+    "finished": "已办结",
+    "closed": "已关闭",
+    "cancelled": "已取消",
+}
+RESULTS = {  # GB/T 39046 办结结果
+    "0": "出证办结",
+    "1": "退回",
+    "2": "作废",
+    "3": "删除",
+    "4": "转报",
+    "5": "补正超时驳回",
+    "6": "准予许可",
+    "7": "不予许可",
+}
+
+# ---- the catalogue and the guide ---------------------------------------------------------------
+
+
+def _limit(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict) or value.get("days") is None:
+        return None
+    unit = value.get("unit") or "working_day"
+    return {"days": int(value["days"]), "unit": unit, "unit_name": UNITS.get(unit, unit)}
+
+
+def _safe_url(value: Any) -> str | None:
+    """Links from the catalogue (blank forms, samples) only if they are plain web links."""
+    if isinstance(value, str) and value.startswith(("https://", "http://", "/")):
+        return None if value.startswith("//") else value
+    return None
+
+
+def _visits(guide: dict[str, Any]) -> int | None:
+    try:
+        return int(guide["visits_required"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _summary(item: models.ServiceItem) -> dict[str, Any]:
+    guide = item.guide or {}
+    visits = _visits(guide)
+    return {
+        "code": item.code,
+        "base_code": guide.get("base_code"),
+        "name": item.name,
+        "item_type": item.item_type,
+        "item_type_name": guide.get("item_type_name") or ITEM_TYPES.get(item.item_type),
+        "case_type": item.case_type,
+        "case_type_name": CASE_TYPES.get(item.case_type, item.case_type),
+        "implementing_body": guide.get("implementing_body"),
+        "legal_limit": _limit(guide.get("legal_limit")),
+        "promised_limit": _limit(guide.get("promised_limit")),
+        "visits_required": visits,
+        "at_most_once": visits is not None and visits <= 1,  # 最多跑一次
+    }
+
+
+def list_items(uow: UnitOfWork, q: str | None = None) -> list[dict[str, Any]]:
+    """The public catalogue, optionally searched by part of the name or of the code."""
+    query = select(models.ServiceItem).options(undefer(models.ServiceItem.guide))
+    text = (q or "").strip()
+    if text:
+        query = query.where(
+            or_(
+                models.ServiceItem.name.contains(text, autoescape=True),
+                models.ServiceItem.code.contains(text.upper(), autoescape=True),
+            )
+        )
+    rows = uow.session.scalars(query.order_by(models.ServiceItem.code))
+    return [_summary(item) for item in rows]
+
+
+def _item(uow: UnitOfWork, code: str) -> models.ServiceItem:
+    item = uow.session.get(models.ServiceItem, code, options=[undefer(models.ServiceItem.guide)])
+    if item is None:
+        raise NotFound(f"事项 {code} 不存在", code="service_item_not_found")
+    return item
+
+
+def guide(uow: UnitOfWork, code: str) -> dict[str, Any]:
+    """The 办事指南 of one item: everything GB/T 39046 asks the public to be shown."""
+    item = _item(uow, code)
+    data = item.guide or {}
+    names = department_names(uow)
+    materials = [
+        {
+            "name": m.get("name", ""),
+            "issuer": m.get("issuer") or "",
+            "originals": int(m.get("originals") or 0),
+            "copies": int(m.get("copies") or 0),
+            "mandatory": bool(m.get("mandatory", True)),
+            "media": m.get("media") or "both",
+            "media_name": MEDIA.get(m.get("media") or "both", m.get("media")),
+            "acceptance_standard": m.get("acceptance_standard") or "",
+            "blank_form": _safe_url(m.get("blank_form")),
+            "sample": _safe_url(m.get("sample")),
+        }
+        for m in data.get("materials") or []
+        if isinstance(m, dict)
+    ]
+    fees = [
+        {
+            "name": f.get("name", ""),
+            "standard": f.get("standard") or "",
+            "basis": f.get("basis") or "",
+            "waivable": bool(f.get("waivable", False)),
+        }
+        for f in data.get("fees") or []
+        if isinstance(f, dict)
+    ]
+    joint = [{"code": d, "name": names.get(d, d)} for d in data.get("joint_departments") or []]
+    return {
+        **_summary(item),
+        "implementing_body_credit_code": data.get("implementing_body_credit_code"),
+        "joint_departments": joint,
+        "legal_basis": data.get("legal_basis") or "",
+        "result_name": data.get("result_name") or "",
+        "acceptance_conditions": (data.get("acceptance_conditions") or "").strip(),
+        "special_procedures": list(data.get("special_procedures") or []),
+        "fees": fees,
+        "free": not fees,  # 不收费
+        "handling_place": data.get("handling_place") or "",
+        "handling_hours": data.get("handling_hours") or "",
+        "consult_phone": data.get("consult_phone") or "",
+        "complaint_phone": data.get("complaint_phone") or "",
+        "materials": materials,
+        "faq": [
+            {"question": f.get("question", ""), "answer": f.get("answer", "")}
+            for f in data.get("faq") or []
+            if isinstance(f, dict)
+        ],
+        "process_key": item.process_key,
+    }
+
+
+# Parts of a model that run it rather than draw it: scripts, conditions, forms and other
+# extension data, internal notes. The public diagram needs only shapes, names and edges.
+_PRIVATE_ELEMENTS = ("extensionElements", "script", "conditionExpression", "documentation")
+_BPMN_MODEL = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def diagram_xml(uow: UnitOfWork, code: str) -> str:
+    """The BPMN of the item's latest deployed model, stripped to what a reader needs to see."""
+    item = _item(uow, code)
+    definition = latest_definition(uow, item.process_key)
+    files = {n: t for n, t in sorted((definition.files or {}).items()) if n.endswith(".bpmn")}
+    if not files:
+        raise NotFound(f"流程模型 {item.process_key} 没有流程图", code="diagram_not_found")
+    main = f'id="{definition.process_id}"'
+    name, text = next(((n, t) for n, t in files.items() if main in t), next(iter(files.items())))
+    return public_bpmn(text, name)
+
+
+def public_bpmn(text: str, filename: str = "model.bpmn") -> str:
+    tree = parse_xml(text.encode("utf-8"), filename)
+    private = [f"{{{_BPMN_MODEL}}}{tag}" for tag in _PRIVATE_ELEMENTS]
+    for element in list(tree.iter(*private)):
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+    return etree.tostring(tree, encoding="unicode")
+
+
+# ---- progress lookup (进度查询) ------------------------------------------------------------------
+
+KEY_PREFIX = "public_track:"
+
+
+@dataclass(frozen=True)
+class TrackLimits:
+    """Failed lookups allowed per window; a setting in production, these are the defaults."""
+
+    per_client: int = 10
+    per_case: int = 5
+    window: timedelta = timedelta(minutes=10)
+
+
+DEFAULT_LIMITS = TrackLimits()
+NOT_FOUND_MESSAGE = "办件编号或查询密码不正确"
+# Unknown cases are checked against this, so they cost the same time as a wrong password.
+_DUMMY_HASH = hash_query_password("000000")
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed lookups for this client or this case number: try again later."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            "查询失败次数过多，请稍后再试", {"retry_after": retry_after}, code=self.code
+        )
+        self.retry_after = retry_after
+
+
+def _key(kind: str, value: str) -> str:
+    """The row key; a long value (anything can be typed) is replaced by its digest."""
+    if len(value) > 96:
+        value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+    return f"{KEY_PREFIX}{kind}:{value}"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _retry_after(start: datetime, now: datetime, window: timedelta) -> int:
+    return max(1, int((_aware(start) + window - now).total_seconds() + 0.999))
+
+
+def _check(uow: UnitOfWork, limits: dict[str, int], now: datetime, window: timedelta) -> None:
+    """429 if any key already used up its failures in the current window."""
+    table: Table = models.RateLimit.__table__
+    rows = uow.session.execute(
+        select(table.c.key, table.c.count, table.c.window_start).where(
+            table.c.key.in_(sorted(limits))
+        )
+    ).all()
+    waits = [
+        _retry_after(start, now, window)
+        for key, count, start in rows
+        if _aware(start) > now - window and count >= limits[key]
+    ]
+    if waits:
+        raise TooManyAttempts(max(waits))
+
+
+def _count_failure(
+    uow: UnitOfWork, key: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """One more failure for ``key``, atomically (a new window once the old one is over)."""
+    table: Table = models.RateLimit.__table__
+    dialect = uow.session.get_bind().dialect.name
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    stmt = insert.values(key=key, window_start=now, count=1)
+    expired = table.c.window_start <= now - window
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "count": sql_case((expired, 1), else_=table.c.count + 1),
+            "window_start": sql_case(
+                (expired, stmt.excluded.window_start), else_=table.c.window_start
+            ),
+        },
+    ).returning(table.c.count, table.c.window_start)
+    count, start = uow.session.execute(stmt).one()
+    return count, start
+
+
+def _forget_expired(uow: UnitOfWork, now: datetime, window: timedelta) -> None:
+    """Drop finished windows; rows another lookup holds are skipped, so this never waits."""
+    table: Table = models.RateLimit.__table__
+    expired = (
+        select(table.c.key)
+        .where(table.c.key.like(f"{KEY_PREFIX}%"), table.c.window_start <= now - window)
+        .with_for_update(skip_locked=True)
+    )
+    uow.session.execute(delete(table).where(table.c.key.in_(expired)))
+
+
+def track_case(
+    uow: UnitOfWork,
+    case_no: str,
+    password: str,
+    client_key: str,
+    limits: TrackLimits = DEFAULT_LIMITS,
+) -> dict[str, Any]:
+    """The public progress of one case, for whoever holds its number and 查询密码.
+
+    Raises ``NotFound`` (same message whether the case is unknown or the password wrong) or
+    ``TooManyAttempts`` (also for a correct password while the client or case is limited).
+    A failed attempt is committed here before ``NotFound`` is raised — the one place a service
+    commits — because the caller's unit of work rolls back on the error and the count must stay.
+    """
+    case_no = (case_no or "").strip()
+    now = models.utcnow()
+    keys = {
+        _key("ip", client_key or "unknown"): limits.per_client,
+        _key("case", case_no): limits.per_case,
+    }
+    _check(uow, keys, now, limits.window)
+
+    found = uow.session.scalars(
+        select(models.Case).where(models.Case.case_no == case_no)
+    ).one_or_none()
+    stored = found.query_password_hash if found is not None else _DUMMY_HASH
+    if found is None or not verify_query_password(password or "", stored):
+        waits = []
+        for key, limit in sorted(keys.items()):  # always the same order: no lock cycles
+            count, start = _count_failure(uow, key, now, limits.window)
+            if count > limit:  # a concurrent attempt got past the check first
+                waits.append(_retry_after(start, now, limits.window))
+        _forget_expired(uow, now, limits.window)
+        uow.commit()
+        if waits:
+            raise TooManyAttempts(max(waits))
+        raise NotFound(NOT_FOUND_MESSAGE, code="case_not_found")
+    return progress(uow, found)
+
+
+def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
+    """Status, current steps, deadline and light: nothing about the applicant or the data."""
+    reading = clock.clock_view(clock.reading(uow, case))
+    summary = views.case_summary(case, reading["light"])
+    names = department_names(uow)
+    open_steps = uow.session.scalars(
+        select(models.HumanTask)
+        .where(
+            models.HumanTask.case_id == case.id,
+            models.HumanTask.state.in_(("ready", "claimed")),
+        )
+        .order_by(models.HumanTask.created_at, models.HumanTask.name)
+    ).all()
+    result = summary["result"]
+    return {
+        "case_no": summary["case_no"],
+        "service_item": summary["service_item"],
+        "service_item_name": summary["service_item_name"],
+        "status": summary["status"],
+        "status_name": STATUSES.get(summary["status"], summary["status"]),
+        "current_steps": [
+            {
+                "name": t.name,
+                "department": t.department_code,
+                "department_name": names.get(t.department_code, t.department_code),
+            }
+            for t in open_steps
+        ],
+        "due_date": reading["due_date"],
+        "light": summary["light"],
+        "provisional": bool(reading.get("provisional")),
+        "accepted_at": summary["accepted_at"],
+        "finished_at": summary["finished_at"],
+        "result": result,
+        "result_name": RESULTS.get(str(result)) if result is not None else None,
+    }
