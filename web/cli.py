@@ -80,7 +80,7 @@ def deploy(paths: tuple[str, ...], note: str) -> None:
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=os.cpu_count() or 1, type=int, help="进程数（默认 CPU 核数）")
 @click.option("--threads", default=4, type=int)
-@click.option("--no-scheduler", is_flag=True, help="不在 Web 进程内运行定时器（另起 onewindow timers）")
+@click.option("--no-scheduler", is_flag=True, help="定时器改由 onewindow timers 运行")
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) -> None:
     """Serve with gunicorn (a production WSGI server), the timer scheduler inside."""
