@@ -87,8 +87,9 @@ class _CalendarCache:
         with self._lock:
             if stamp == self._stamp and self._calendar is not None:
                 return self._calendar
-        overrides = dict(uow.session.execute(select(models.CalendarDay.day,
-                                                    models.CalendarDay.kind)).all())
+        overrides = dict(
+            uow.session.execute(select(models.CalendarDay.day, models.CalendarDay.kind)).all()
+        )
         years = frozenset(uow.session.scalars(select(models.CalendarYear.year)))
         calendar = WorkCalendar(overrides, years)
         with self._lock:

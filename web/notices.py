@@ -39,6 +39,7 @@ bp = Blueprint("notices", __name__, url_prefix="/cases")
 
 PDF_FONT = "STSong-Light"  # a built-in CID font: no font file to ship
 RED = "#c00000"
+CENTRED = {"no", "originals", "copies"}  # table columns centred in the PDF
 
 
 def _load(case_no: str, kind: str) -> notice_service.Notice:
@@ -107,11 +108,12 @@ def render_pdf(notice: notice_service.Notice) -> bytes:
 
     title = style("title", fontSize=22, alignment=TA_CENTER, textColor=colors.HexColor(RED))
     number = style("number", fontSize=11, alignment=TA_CENTER)
-    body = style("body", firstLineIndent=24)
+    body = style("body", firstLineIndent=24, spaceAfter=2)
     plain = style("plain")
     small = style("small", fontSize=10)
     right = style("right", alignment=TA_RIGHT)
     cell = style("cell", fontSize=10, leading=15)
+    centred = style("centred", fontSize=10, leading=15, alignment=TA_CENTER)
 
     def p(text: str, st: ParagraphStyle) -> Paragraph:
         return Paragraph(escape(text).replace("\n", "<br/>"), st)
@@ -127,9 +129,11 @@ def render_pdf(notice: notice_service.Notice) -> bytes:
     story += [p(text, body) for text in notice.paragraphs]
     width = A4[0] - 50 * mm
     for table in notice.tables:
-        data = [[p(c, cell) for c in table.columns]]
-        data += [[p(c, cell) for c in row] for row in table.rows]
-        ratios = [0.07, 0.3, 0.11, 0.12, 0.4] if len(table.columns) == 5 else None
+        styles = [centred if key in CENTRED else cell for key in table.keys]
+        styles += [cell] * (len(table.columns) - len(styles))
+        data = [[p(c, centred) for c in table.columns]]
+        data += [[p(c, st) for c, st in zip(row, styles, strict=False)] for row in table.rows]
+        ratios = [0.07, 0.27, 0.11, 0.12, 0.43] if len(table.columns) == 5 else None
         widths = [width * r for r in ratios] if ratios else None
         grid = Table(data, colWidths=widths, repeatRows=1)
         grid.setStyle(
@@ -138,7 +142,6 @@ def render_pdf(notice: notice_service.Notice) -> bytes:
                     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f2f2")),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("ALIGN", (2, 1), (3, -1), "CENTER"),
                 ]
             )
         )

@@ -33,9 +33,9 @@ def timer_events(uow, case_no: str) -> int:
     with uow() as u:
         case = u.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
         return u.session.scalar(
-            select(func.count()).select_from(models.CaseEvent).where(
-                models.CaseEvent.case_id == case.id, models.CaseEvent.action == "timer"
-            )
+            select(func.count())
+            .select_from(models.CaseEvent)
+            .where(models.CaseEvent.case_id == case.id, models.CaseEvent.action == "timer")
         )
 
 
