@@ -31,9 +31,10 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
     if reads_everything(user):
         return true()
     if not works_cases(user):
-        return false()
+        return models.Case.created_by == user.username  # a commissioner's own filings
     dept = user.department_code
     return or_(
+        models.Case.created_by == user.username,
         models.Case.intake_department == dept,
         exists(
             select(models.HumanTask.id).where(

@@ -88,6 +88,18 @@ def case_summary(case: models.Case, light: str = "none") -> dict[str, Any]:
     }
 
 
+def visit_promise(case: models.Case) -> dict[str, Any]:
+    """最多跑一次: did the applicant come no more often than the item promises?"""
+    required = int(case.service_item.guide.get("visits_required", 1))
+    return {"required": required, "visits": case.visits, "held": case.visits <= max(required, 1)}
+
+
+def agent_view(agent: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not agent:
+        return None
+    return {**agent, "id_number": mask(str(agent.get("id_number", "")))}
+
+
 def case_view(
     case: models.Case,
     open_tasks: list[dict[str, Any]],
@@ -98,7 +110,8 @@ def case_view(
         **case_summary(case, clock["light"]),
         "due_date": clock["due_date"],
         "channel": case.channel,
-        "agent": case.agent,
+        "agent": agent_view(case.agent),
+        "visit_promise": visit_promise(case),
         "clock": clock,
         "process": {"key": case.definition.key, "version": case.definition.version},
         "data": case.data,

@@ -80,6 +80,25 @@ def _applicant(payload: Any) -> dict[str, str]:
     return {k: str(payload.get(k) or "") for k in ("kind", "name", "id_type", "id_number", "phone")}
 
 
+AGENT_FIELDS = ("name", "id_number", "relation", "authorization_no")
+
+
+def _agent(payload: Any) -> dict[str, str] | None:
+    """帮办代办: who files for the applicant and under which authorization (委托书)."""
+    if payload is None or payload == {}:
+        return None
+    if not isinstance(payload, dict):
+        raise BadRequest("agent 应为对象", {"field": "agent"}, code="invalid_agent")
+    missing = [k for k in ("name", "id_number", "authorization_no") if not payload.get(k)]
+    if missing:
+        raise BadRequest(
+            "代办人信息不完整（姓名、证件号码、授权委托书编号）",
+            {"fields": {f"agent.{k}": "该字段为必填项" for k in missing}},
+            code="invalid_agent",
+        )
+    return {k: str(payload.get(k) or "") for k in AGENT_FIELDS}
+
+
 def start_case(
     uow: UnitOfWork,
     user: models.User,
@@ -89,7 +108,14 @@ def start_case(
     channel: str = "window",
     agent: dict[str, Any] | None = None,
 ) -> StartedCase:
-    access.require_role(user, "window")
+    access.require_role(user, "window", "commissioner")
+    agent = _agent(agent)
+    if "window" not in user.role_codes and agent is None:
+        raise BadRequest(
+            "企业服务专员须以帮办代办方式提交，并填写代办人信息",
+            {"field": "agent"},
+            code="agent_required",
+        )
     item = uow.session.get(models.ServiceItem, service_item)
     if item is None:
         raise NotFound(f"事项 {service_item} 不存在", code="service_item_not_found")
@@ -108,6 +134,7 @@ def start_case(
         applicant_id_number=person["id_number"],
         applicant_phone=person["phone"],
         channel=channel,
+        visits=1 if channel == "window" else 0,  # an online application costs no trip
         agent=agent,
         query_password_hash=hash_query_password(password),
         intake_department=user.department_code,
@@ -128,7 +155,15 @@ def start_case(
     save_run(uow, case, run)
     keep(uow, case, run)
     record(
-        uow, case, user.username, "start", detail={"service_item": item.code, "channel": channel}
+        uow,
+        case,
+        user.username,
+        "start",
+        detail={
+            "service_item": item.code,
+            "channel": channel,
+            **({"agent": agent["name"], "relation": agent["relation"]} if agent else {}),
+        },
     )
     created = sync_tasks(uow, case, run)
     finish_if_done(uow, case, run, user.username)

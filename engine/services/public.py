@@ -327,7 +327,8 @@ def track_case(
         select(models.Case).where(models.Case.case_no == case_no)
     ).one_or_none()
     stored = found.query_password_hash if found is not None else _DUMMY_HASH
-    if found is None or not verify_query_password(password or "", stored):
+    matches = verify_query_password(password or "", stored)  # checked either way: same time
+    if found is None or not matches:
         waits = []
         for key, limit in sorted(keys.items()):  # always the same order: no lock cycles
             count, start = _count_failure(uow, key, now, limits.window)

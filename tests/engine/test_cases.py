@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import models
-from engine.errors import Conflict, EngineIntegrityError, Forbidden, ValidationFailed
-from engine.services import tasks
+from engine.errors import BadRequest, Conflict, EngineIntegrityError, Forbidden, ValidationFailed
+from engine.services import cases, tasks
 
-from .helpers import case_row, complete, open_names, open_task, start, user
+from .helpers import ENTERPRISE, case_row, complete, item_code, open_names, open_task, start, user
 
 SUPPLEMENT = {
     "decision": "supplement",
@@ -144,3 +144,47 @@ def test_three_hundred_supplement_rounds_stop_loudly_and_lose_nothing(uow):
     case = case_row(uow, case_no)
     assert case.status == "running" and case.finished_at is None
     assert len(open_names(uow, case_no)) == 1, "the failed step was rolled back whole"
+
+
+AGENT = {
+    "name": "李帮办",
+    "id_number": "339901199001011234",
+    "relation": "帮办代办员",
+    "authorization_no": "WT-2026-0042",
+}
+
+
+def test_proxy_filing_records_the_agent_and_masks_their_id(uow):
+    with uow() as u:
+        item = item_code(u, "个体工商户设立登记")
+        with pytest.raises(BadRequest):
+            cases.start_case(u, user(u, "commissioner1"), item, ENTERPRISE)  # no agent
+    with uow() as u:
+        case_no = cases.start_case(
+            u, user(u, "commissioner1"), item, ENTERPRISE, agent=AGENT
+        ).case.case_no
+    with uow() as u:
+        view = cases.get_case(u, user(u, "commissioner1"), case_no)
+    assert view["agent"]["name"] == "李帮办"
+    assert view["agent"]["authorization_no"] == "WT-2026-0042"
+    assert view["agent"]["id_number"] != AGENT["id_number"]
+    assert view["events"][0]["detail"]["agent"] == "李帮办"
+    with uow() as u, pytest.raises(BadRequest):
+        cases.start_case(u, user(u, "window1"), item, ENTERPRISE, agent={"name": "只有姓名"})
+
+
+def test_an_instant_item_finishes_in_one_visit_and_a_second_trip_breaks_the_promise(uow):
+    on_the_spot = start(uow, "个体工商户设立登记")
+    complete(uow, "window1", on_the_spot, "受理并当场办结", INSTANT_OK)
+    with uow() as u:
+        view = cases.get_case(u, user(u, "window1"), on_the_spot)
+    assert view["status"] == "finished"
+    assert view["visit_promise"] == {"required": 1, "visits": 1, "held": True}
+
+    came_back = start(uow, "个体工商户设立登记")
+    complete(uow, "window1", came_back, "受理并当场办结", SUPPLEMENT)
+    complete(uow, "window1", came_back, "补正材料", RECEIVED)
+    with uow() as u:
+        view = cases.get_case(u, user(u, "window1"), came_back)
+    assert view["visit_promise"] == {"required": 1, "visits": 2, "held": False}
+    assert view["supplement_rounds"] == 1

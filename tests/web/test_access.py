@@ -163,9 +163,13 @@ def row(*values: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("username", "expected"),
-    [row(u, 201 if u in ("window1", "window2") else 403) for u in USERS],
+    [
+        row(u, 201 if u in ("window1", "window2") else 400 if u == "commissioner1" else 403)
+        for u in USERS
+    ],
 )
 def test_start_case(world: World, username: str, expected: int) -> None:
+    """A commissioner may file only for an applicant (帮办代办), so needs an agent: 400."""
     response = world.call(
         username,
         "POST",
@@ -175,7 +179,12 @@ def test_start_case(world: World, username: str, expected: int) -> None:
     assert response.status_code == expected, response.get_json()
     if expected == 403:
         assert response.get_json()["error"]["code"] == "forbidden"
-        assert response.get_json()["error"]["details"]["required_roles"] == ["window"]
+        assert response.get_json()["error"]["details"]["required_roles"] == [
+            "window",
+            "commissioner",
+        ]
+    elif expected == 400:
+        assert response.get_json()["error"]["code"] == "agent_required"
     else:
         assert response.get_json()["case_no"]
 
