@@ -244,8 +244,9 @@ def read_clock(
     - used = days in ``(accepted_on, today or stopped_on]`` minus paused ones; while running,
       used + remaining == limit + extension, and remaining is the days left in ``(today, due]``.
     - Pauses count only up to the horizon (see :func:`_pause_spans`), so an open pause moves
-      the due date one day per paused working day; the state is ``paused`` while one covers
-      today, and its light is unchanged because the remaining budget does not shrink.
+      the due date one day per paused working day; the state is ``paused`` while one is open
+      (or ends after today; one begun on the acceptance day included, one closed today not),
+      and its light is unchanged because the remaining budget does not shrink.
     - Lights: red when today is after the due date; yellow when remaining ≤ max(1,
       yellow_ratio × limit_days) — the promised limit, extensions not included; green
       otherwise. A stopped case shows ``none`` if finished by its due date, ``red`` if late,
@@ -278,8 +279,10 @@ def read_clock(
         state: ClockState = "stopped"
         light: Light = "red" if stopped_on > due else "none"
     else:
-        # Spans are clipped to today, so one ending today is a pause covering today.
-        state = "paused" if spans and spans[-1][1] == today else "running"
+        # Paused while a pause is open, even one begun on the acceptance day (which the spans
+        # clip away); a pause closed today was resumed today.
+        held = any(p.start <= today < (p.end or date.max) for p in pauses)
+        state = "paused" if held else "running"
         light = _light(remaining, today > due, limit_days, yellow_ratio)
     return ClockReading(state, due, used, paused, remaining, provisional, light)
 

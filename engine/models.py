@@ -106,7 +106,7 @@ class ServiceItem(Base):
     case_type: Mapped[str] = mapped_column(String(16))
     process_key: Mapped[str] = mapped_column(String(64))
     departments: Mapped[dict[str, Any]] = mapped_column(JSON)
-    guide: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    guide: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class ProcessDefinition(Base):

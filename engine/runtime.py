@@ -40,6 +40,7 @@ from .errors import EngineIntegrityError
 from .safexml import parse_xml
 from .sandbox import script_engine
 
+TIMERS_FLAG = "onewindow_timers"
 # SpiffWorkflow's iterators stop at depth 1000; stop well before the library goes blind.
 MAX_SAFE_DEPTH = 900
 
@@ -164,10 +165,14 @@ def _all_tasks(wf: BpmnWorkflow):
 class CaseRun:
     """One case's workflow, loaded for one unit of work."""
 
-    def __init__(self, wf: BpmnWorkflow, known_ids: set[str], loaded_at: float):
+    def __init__(
+        self, wf: BpmnWorkflow, known_ids: set[str], loaded_at: float, had_timers: bool = False
+    ):
         self.wf = wf
         self._known = known_ids
         self._loaded_at = loaded_at
+        # Whether timer rows may exist for the case: saves skip the timer table otherwise.
+        self.had_timers = had_timers
 
     # ----- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -203,7 +208,8 @@ class CaseRun:
         }
         wf_converter.subprocesses_from_dict(subprocesses, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
-        return cls(wf, {str(t.id) for t in _all_tasks(wf)}, loaded_at)
+        known = {str(t.id) for t in _all_tasks(wf)}
+        return cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
 
     # ----- queries ---------------------------------------------------------------------------
     def ready_user_tasks(self) -> list[UserTask]:
@@ -367,6 +373,7 @@ class CaseRun:
     def _workflow_properties(self) -> dict[str, Any]:
         props = _process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
+        props[TIMERS_FLAG] = self.had_timers
         props["subprocesses"] = {
             str(key): {
                 **_process_properties(sp),

@@ -105,6 +105,7 @@ def case_view(
     open_tasks: list[dict[str, Any]],
     events: list[models.CaseEvent],
     clock: dict[str, Any],
+    process: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         **case_summary(case, clock["light"]),
@@ -113,7 +114,7 @@ def case_view(
         "agent": agent_view(case.agent),
         "visit_promise": visit_promise(case),
         "clock": clock,
-        "process": {"key": case.definition.key, "version": case.definition.version},
+        "process": process,
         "data": case.data,
         "open_tasks": open_tasks,
         "events": [event_view(e) for e in events],

@@ -9,6 +9,7 @@ memory.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from .errors import BadRequest
 from .uow import UnitOfWork
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TTL = 30.0  # seconds another app server may go on with a calendar an administrator changed
 SEED_SOURCE = "国务院办公厅关于部分节假日安排的通知（chinese-calendar 数据）"
 DAY_KINDS = ("holiday", "workday")
 
@@ -65,6 +67,7 @@ def set_day(
     uow.session.add(row)
     if uow.session.get(models.CalendarYear, day.year) is None:
         uow.session.add(models.CalendarYear(year=day.year, source=source))
+    uow.on_commit(_CACHE.forget)
     return row
 
 
@@ -73,8 +76,14 @@ class _CalendarCache:
         self._lock = threading.Lock()
         self._stamp: tuple | None = None
         self._calendar: WorkCalendar | None = None
+        self._checked_at = 0.0
 
     def get(self, uow: UnitOfWork) -> WorkCalendar:
+        """The shared calendar; the table is probed for changes at most every ``TTL`` s."""
+        now = time.monotonic()
+        with self._lock:
+            if self._calendar is not None and now - self._checked_at < TTL:
+                return self._calendar
         stamp = tuple(
             uow.session.execute(
                 select(
@@ -86,6 +95,7 @@ class _CalendarCache:
         )
         with self._lock:
             if stamp == self._stamp and self._calendar is not None:
+                self._checked_at = now
                 return self._calendar
         overrides = dict(
             uow.session.execute(select(models.CalendarDay.day, models.CalendarDay.kind)).all()
@@ -93,8 +103,12 @@ class _CalendarCache:
         years = frozenset(uow.session.scalars(select(models.CalendarYear.year)))
         calendar = WorkCalendar(overrides, years)
         with self._lock:
-            self._stamp, self._calendar = stamp, calendar
+            self._stamp, self._calendar, self._checked_at = stamp, calendar, now
         return calendar
+
+    def forget(self) -> None:
+        with self._lock:
+            self._calendar = None
 
 
 _CACHE = _CalendarCache()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
 from . import clock
 from .common import (
+    definition_of,
     finish_if_done,
     keep,
     load_run,
@@ -36,8 +38,18 @@ class StartedCase:
     next_tasks: list[models.HumanTask]
 
 
+_names: tuple[float, dict[str, str]] = (0.0, {})
+NAMES_TTL = 60.0  # seconds: a renamed department shows everywhere within a minute
+
+
 def department_names(uow: UnitOfWork) -> dict[str, str]:
-    return dict(uow.session.execute(select(models.Department.code, models.Department.name)).all())
+    global _names
+    fetched_at, names = _names
+    if time.monotonic() - fetched_at > NAMES_TTL:
+        rows = uow.session.execute(select(models.Department.code, models.Department.name))
+        names = dict(rows.all())
+        _names = (time.monotonic(), names)
+    return names
 
 
 def _next_case_no(uow: UnitOfWork, item: models.ServiceItem) -> str:
@@ -149,7 +161,7 @@ def start_case(
         "service_item": item.code,
         "applicant": {"kind": person["kind"], "name": person["name"]},
     }
-    run = CaseRun.start(model_of(uow, definition), initial)
+    run = CaseRun.start(model_of(uow, definition.id), initial)
     case.data = run.data
     uow.session.add(case)
     save_run(uow, case, run)
@@ -165,9 +177,27 @@ def start_case(
             **({"agent": agent["name"], "relation": agent["relation"]} if agent else {}),
         },
     )
-    created = sync_tasks(uow, case, run)
+    created = sync_tasks(uow, case, run).created
     finish_if_done(uow, case, run, user.username)
     return StartedCase(case, password, created)
+
+
+def case_brief(
+    uow: UnitOfWork, case: models.Case, open_tasks: list[models.HumanTask]
+) -> dict[str, Any]:
+    """The case right after a step, from what the step already holds: no history, no re-reads.
+
+    Its size does not grow with the case (GET the case for the history and the full clock).
+    """
+    names = department_names(uow)
+    definition = definition_of(uow.session, case.definition_id)
+    return {
+        **views.case_summary(case, clock.list_light(uow, case)),
+        "clock": {"state": case.clock_state, "due_date": views.iso(case.due_date)},
+        "process": {"key": definition.key, "version": definition.version},
+        "data": case.data,
+        "open_tasks": [views.task_view(t, names, clock.task_light(uow, t)) for t in open_tasks],
+    }
 
 
 def latest_definition(uow: UnitOfWork, key: str) -> models.ProcessDefinition:
@@ -230,7 +260,14 @@ def get_case(
     task_views = [views.task_view(t, names, clock.task_light(uow, t)) for t in tasks]
     open_tasks = [t for t in task_views if t["state"] in ("ready", "claimed")]
     events = case_events(uow, case) if with_events else []
-    view = views.case_view(case, open_tasks, events, clock.clock_view(clock.reading(uow, case)))
+    definition = definition_of(uow.session, case.definition_id)
+    view = views.case_view(
+        case,
+        open_tasks,
+        events,
+        clock.clock_view(clock.reading(uow, case)),
+        {"key": definition.key, "version": definition.version},
+    )
     if not with_events:
         del view["events"]
     if with_steps:

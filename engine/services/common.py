@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from .. import models
 from ..runtime import CaseRun, CompiledModel, PendingTimer, compiled
@@ -24,8 +26,40 @@ def local_now() -> datetime:
     return datetime.now(LOCAL_TZ)
 
 
-def model_of(uow: UnitOfWork, definition: models.ProcessDefinition) -> CompiledModel:
-    return compiled(definition.id, definition.hash, lambda: definition.files, definition.process_id)
+@dataclass(frozen=True)
+class Definition:
+    """A deployed model version as the engine uses it; versions never change once deployed,
+    so each process reads a version once and keeps it."""
+
+    id: int
+    key: str
+    version: int
+    hash: str
+    process_id: str
+    task_meta: dict[str, dict[str, Any]]
+    files: dict[str, str]
+
+    def meta(self, spec_name: str) -> dict[str, Any]:
+        return self.task_meta.get(spec_name, {})
+
+
+_definitions: dict[int, Definition] = {}
+
+
+def definition_of(session: Session, definition_id: int) -> Definition:
+    found = _definitions.get(definition_id)
+    if found is None:
+        row = session.get(models.ProcessDefinition, definition_id)
+        found = Definition(
+            row.id, row.key, row.version, row.hash, row.process_id, row.task_meta, row.files
+        )
+        _definitions[definition_id] = found
+    return found
+
+
+def model_of(uow: UnitOfWork, definition_id: int) -> CompiledModel:
+    found = definition_of(uow.session, definition_id)
+    return compiled(found.id, found.hash, lambda: found.files, found.process_id)
 
 
 class _RunCache:
@@ -66,7 +100,7 @@ def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
                 models.WorkflowTask.case_id == case.id
             )
         ).all()
-        model = model_of(uow, case.definition)
+        model = model_of(uow, case.definition_id)
         run = CaseRun.restore(model, case.workflow, [tuple(r) for r in rows])
     keep(uow, case, run)
     return run
@@ -82,7 +116,9 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
 
     ``now`` is the scheduler's clock when it drives the case, else the wall clock.
     """
+    had_timers = run.had_timers
     pending = run.waiting_timers(now or models.utcnow())
+    run.had_timers = bool(pending)
     changes = run.changes()
     case.workflow = changes.workflow
     session = uow.session
@@ -100,7 +136,8 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
             for task_id, process, payload in changes.upserts
         ]
         session.execute(_upsert(session.get_bind().dialect.name), rows)
-    _sync_timers(uow, case, pending)
+    if pending or had_timers:
+        _sync_timers(uow, case, pending)
 
 
 def _sync_timers(uow: UnitOfWork, case: models.Case, pending: list[PendingTimer]) -> None:
@@ -155,8 +192,8 @@ def record(
     )
 
 
-def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.HumanTask]:
-    """Bring the ``human_task`` projection in line with the workflow; returns new tasks.
+def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
+    """Bring the ``human_task`` projection in line with the workflow.
 
     Open rows whose workflow task is no longer READY were cancelled by the engine (a boundary
     event, a branch that was not taken); the completed task was already closed by its service.
@@ -172,12 +209,12 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.
         if row.id not in ready:
             row.state = "cancelled"
     known = {row.id for row in open_rows}
-    meta = case.definition.task_meta
+    definition = definition_of(uow.session, case.definition_id)
     created = []
     for task_id, task in ready.items():
         if task_id in known:
             continue
-        info = meta.get(task.spec_name, {})
+        info = definition.meta(task.spec_name)
         due_days = int(info["due_working_days"]) if info.get("due_working_days") else None
         row = models.HumanTask(
             id=task_id,
@@ -192,7 +229,14 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> list[models.
         )
         uow.session.add(row)
         created.append(row)
-    return created
+    still_open = [row for row in open_rows if row.state in ("ready", "claimed")]
+    return TaskSync(created, still_open + created)
+
+
+@dataclass
+class TaskSync:
+    created: list[models.HumanTask]
+    open: list[models.HumanTask]
 
 
 def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import object_session, selectinload
 
 from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
@@ -15,7 +15,7 @@ from ..forms import validate_form
 from ..uow import UnitOfWork
 from . import clock
 from .cases import department_names
-from .common import finish_if_done, load_run, record, save_run, sync_tasks
+from .common import definition_of, finish_if_done, load_run, record, save_run, sync_tasks
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
@@ -26,6 +26,7 @@ SCOPES = ("mine", "department", "all")
 class Completion:
     case: models.Case
     next_tasks: list[models.HumanTask]
+    open_tasks: list[models.HumanTask]
 
 
 def list_tasks(
@@ -83,8 +84,8 @@ def _require_visible(user: models.User, task: models.HumanTask) -> None:
 
 
 def form_of(task: models.HumanTask) -> dict[str, Any]:
-    definition = task.case.definition
-    meta = definition.task_meta.get(task.spec_name, {})
+    definition = definition_of(object_session(task), task.case.definition_id)
+    meta = definition.meta(task.spec_name)
     schema = json.loads(definition.files[meta["form"]]) if meta.get("form") else {}
     ui_schema = json.loads(definition.files[meta["ui_form"]]) if meta.get("ui_form") else {}
     return {"schema": schema, "ui_schema": ui_schema}
@@ -168,9 +169,10 @@ def complete(
     if not task.assignee and not access.is_candidate(user, task):
         raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
     case = task.case
-    meta = case.definition.task_meta.get(task.spec_name, {})
+    definition = definition_of(uow.session, case.definition_id)
+    meta = definition.meta(task.spec_name)
     if meta.get("form"):
-        validate_form(case.definition.files[meta["form"]], data)
+        validate_form(definition.files[meta["form"]], data)
     run = load_run(uow, case)
     spiff_task = run.find_ready(task.id)
     if spiff_task is None:
@@ -184,9 +186,9 @@ def complete(
     case.data = run.data
     save_run(uow, case, run)
     record(uow, case, user.username, "complete", task, {"data": data, "comment": comment or ""})
-    created = sync_tasks(uow, case, run)
+    synced = sync_tasks(uow, case, run)
     finish_if_done(uow, case, run, user.username)
-    return Completion(case, created)
+    return Completion(case, synced.created, synced.open)
 
 
 ACCEPTING_DECISIONS = ("accept", "approve")

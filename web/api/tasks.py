@@ -72,5 +72,5 @@ def complete(task_id: str) -> Any:
         done = task_service.complete(uow, user, task_id, body["data"], body.get("comment"))
         names = department_names(uow)
         next_tasks = [task_view(t, names, task_light(uow, t)) for t in done.next_tasks]
-        case = case_service.get_case(uow, user, done.case.case_no, with_events=False)
+        case = case_service.case_brief(uow, done.case, done.open_tasks)
     return jsonify({"case": case, "next_tasks": next_tasks})

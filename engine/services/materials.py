@@ -1,0 +1,634 @@
+"""Materials (申请材料) and the one-window intake (综合受理) that checks them.
+
+An uploaded scan lives on disk under its SHA-256 (``<upload_dir>/<sha[:2]>/<sha>``), written to
+a temporary file and renamed into place, so a reader never sees half a file and identical
+content is stored once; the ``material`` row keeps its name on the item's checklist, the file
+name, type, size, the paper originals and copies the window received, and who uploaded it.
+Files never enter the workflow JSON.
+
+``take_in`` is the window's intake in one unit of work: start the case, record the material
+check, store the scans and complete the intake step with the decision (受理 / 不予受理 /
+一次性告知补正), shaped to whatever that step's form declares.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import access, models
+from ..errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..forms import validate_form
+from ..uow import UnitOfWork
+from .cases import case_tasks, latest_definition, start_case, visible_case
+from .common import LOCAL_TZ, record
+from .tasks import complete, form_of
+
+MAX_SIZE = 10 * 1024 * 1024  # 10 MB per file
+
+# What the content says it is (magic bytes) → MIME type; the extension must agree.
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+_DEFAULT_EXTENSION = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+# The page's three intake decisions; the step's form may spell 受理 ``approve`` (即办件).
+INTAKE_DECISIONS = ("accept", "supplement", "reject")
+_DECISION_VALUES = {
+    "accept": ("accept", "approve"),
+    "supplement": ("supplement",),
+    "reject": ("reject",),
+}
+# Properties of an intake form the intake page fills itself; the others are shown as they are.
+STANDARD_FIELDS = ("decision", "reason", "missing_materials", "materials_checked")
+
+
+class TooLarge(DomainError):
+    """A file over the size limit (413)."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    """Not a PDF, JPEG or PNG by its content, or its extension says otherwise (422)."""
+
+    status = 422
+    code = "unsupported_type"
+
+
+class UnknownMaterial(ValidationFailed):
+    """The name is not on the item's materials list (422)."""
+
+    code = "unknown_material"
+
+
+# ---- files -------------------------------------------------------------------------------------
+
+
+def detect_type(data: bytes) -> str | None:
+    """The MIME type the magic bytes announce, or None for anything else."""
+    for magic, content_type in _SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def clean_filename(filename: str) -> str:
+    """The last path part, without control characters, at most 200 characters."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else name[:200]
+    return name
+
+
+def check_upload(filename: str, data: bytes, max_size: int = MAX_SIZE) -> tuple[str, str]:
+    """Refuse what may not be stored; returns the clean file name and the detected type."""
+    name = clean_filename(filename) or "scan"
+    if len(data) > max_size:
+        raise TooLarge(
+            f"文件“{name}”大小为 {_size_text(len(data))}，超过 {_size_text(max_size)} 的上限",
+            {"filename": name, "size": len(data), "max_size": max_size},
+        )
+    if not data:
+        raise UnsupportedType(f"文件“{name}”是空文件", {"filename": name}, code="empty_file")
+    detected = detect_type(data)
+    if detected is None:
+        raise UnsupportedType(
+            f"文件“{name}”不是 PDF、JPEG 或 PNG 文件（按文件内容判断），不能上传",
+            {"filename": name, "allowed": sorted(set(_EXTENSIONS.values()))},
+        )
+    ext = PurePosixPath(name).suffix.lower()
+    if not ext:
+        name += _DEFAULT_EXTENSION[detected]
+    elif _EXTENSIONS.get(ext) != detected:
+        raise UnsupportedType(
+            f"文件“{name}”的扩展名与内容不符（内容为 {detected}）",
+            {"filename": name, "detected": detected},
+        )
+    return name, detected
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
+def file_path(upload_dir: Path, digest: str) -> Path:
+    return Path(upload_dir) / digest[:2] / digest
+
+
+def _write_once(upload_dir: Path, digest: str, data: bytes) -> Path:
+    """Write the content under its hash unless it is there: temp file, fsync, atomic rename."""
+    path = file_path(upload_dir, digest)
+    if path.is_file() and path.stat().st_size == len(data):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---- the item's checklist ----------------------------------------------------------------------
+
+
+def item_materials(item: models.ServiceItem) -> list[dict[str, Any]]:
+    """The materials list of the 办事指南, each entry with every field filled in."""
+    return [
+        {
+            "name": str(m.get("name") or ""),
+            "issuer": str(m.get("issuer") or ""),
+            "originals": _count(m.get("originals")),
+            "copies": _count(m.get("copies")),
+            "mandatory": bool(m.get("mandatory", True)),
+            "media": m.get("media") or "both",
+            "acceptance_standard": str(m.get("acceptance_standard") or ""),
+        }
+        for m in (item.guide or {}).get("materials") or []
+        if isinstance(m, dict) and m.get("name")
+    ]
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _material_names(item: models.ServiceItem) -> list[str]:
+    return [m["name"] for m in item_materials(item)]
+
+
+def _require_known(item: models.ServiceItem, name: str) -> None:
+    if name not in _material_names(item):
+        raise UnknownMaterial(
+            f"“{name}”不在事项“{item.name}”的申请材料清单中",
+            {"fields": {"name": "请选择有效的选项"}, "name": name},
+        )
+
+
+# ---- store, list, read -------------------------------------------------------------------------
+
+
+def _may_upload(uow: UnitOfWork, user: models.User, case: models.Case) -> bool:
+    """A window clerk of the intake department, or whoever may act on its open window task."""
+    if "window" in user.role_codes and user.department_code == case.intake_department:
+        return True
+    for task in case_tasks(uow, case, open_only=True):
+        if task.department_code != case.intake_department:
+            continue
+        if task.assignee == user.username or (
+            not task.assignee and access.is_candidate(user, task)
+        ):
+            return True
+    return False
+
+
+def store_material(
+    uow: UnitOfWork,
+    user: models.User,
+    case: models.Case,
+    name: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    upload_dir: Path,
+    originals: int = 0,
+    copies: int = 0,
+) -> models.Material:
+    """Keep one scan of the case's material ``name``; records a ``material_upload`` event.
+
+    ``content_type`` is what the client claimed; the stored type is what the content is.
+    """
+    if not _may_upload(uow, user, case):
+        raise NotFound(f"办件 {case.case_no} 不存在或无权上传材料", code="case_not_found")
+    if case.status == "finished":
+        raise Conflict("办件已办结，不能再上传材料", code="case_finished")
+    _require_known(case.service_item, name)
+    clean, detected = check_upload(filename, data)
+    if originals < 0 or copies < 0:
+        raise ValidationFailed(
+            "原件、复印件份数不能为负数", {"fields": {"originals": "不能小于 0"}}
+        )
+    digest = sha256(data).hexdigest()
+    _write_once(upload_dir, digest, data)
+    material = models.Material(
+        case_id=case.id,
+        name=name,
+        filename=clean,
+        content_type=detected,
+        size=len(data),
+        sha256=digest,
+        originals=originals,
+        copies=copies,
+        uploaded_by=user.username,
+        uploaded_at=models.utcnow(),
+    )
+    uow.session.add(material)
+    uow.session.flush()
+    record(
+        uow,
+        case,
+        user.username,
+        "material_upload",
+        detail={
+            "material_id": material.id,
+            "name": name,
+            "filename": clean,
+            "content_type": detected,
+            "claimed_type": content_type or "",
+            "size": len(data),
+            "sha256": digest,
+            "originals": originals,
+            "copies": copies,
+        },
+    )
+    return material
+
+
+def _materials(uow: UnitOfWork, case: models.Case) -> list[models.Material]:
+    return list(
+        uow.session.scalars(
+            select(models.Material)
+            .where(models.Material.case_id == case.id)
+            .order_by(models.Material.id)
+        )
+    )
+
+
+def material_view(m: models.Material) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "filename": m.filename,
+        "content_type": m.content_type,
+        "size": m.size,
+        "size_text": _size_text(m.size),
+        "sha256": m.sha256,
+        "originals": m.originals,
+        "copies": m.copies,
+        "uploaded_by": m.uploaded_by,
+        "uploaded_at": m.uploaded_at.isoformat() if m.uploaded_at else None,
+        "uploaded_at_local": _local_text(m.uploaded_at),
+    }
+
+
+def _local_text(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def list_materials(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
+    """The case's uploaded scans, oldest first (the caller has checked the case is visible)."""
+    return [material_view(m) for m in _materials(uow, case)]
+
+
+def material_file(
+    uow: UnitOfWork, user: models.User, case_no: str, material_id: int, upload_dir: Path
+) -> tuple[Path, str, str]:
+    """The stored file of a material of a case the user may see: (path, file name, type)."""
+    case = visible_case(uow, user, case_no)
+    material = uow.session.scalars(
+        select(models.Material).where(
+            models.Material.id == material_id, models.Material.case_id == case.id
+        )
+    ).one_or_none()
+    if material is None:
+        raise NotFound(f"材料 {material_id} 不存在", code="material_not_found")
+    path = file_path(upload_dir, material.sha256)
+    if not path.is_file():
+        raise NotFound(f"材料“{material.filename}”的文件已缺失", code="material_file_missing")
+    return path, material.filename, material.content_type
+
+
+def checklist(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
+    """The item's materials with what the window has: received (paper or scan) or missing.
+
+    A material counts as received when the intake check ticked it, a scan of it was uploaded,
+    or a 补正 step recorded it among the materials received.
+    """
+    ticked: dict[str, dict[str, Any]] = {}
+    for event in uow.session.scalars(
+        select(models.CaseEvent)
+        .where(models.CaseEvent.case_id == case.id, models.CaseEvent.action == "material_check")
+        .order_by(models.CaseEvent.id)
+    ):
+        for line in (event.detail or {}).get("received") or []:
+            if isinstance(line, dict) and line.get("name"):
+                ticked[line["name"]] = line
+    supplied: set[str] = set()
+    for task in case_tasks(uow, case):
+        if task.state == "completed" and isinstance(task.data, dict):
+            received = task.data.get("received_materials")
+            if isinstance(received, list):
+                supplied.update(str(n) for n in received)
+    scans: dict[str, list[models.Material]] = {}
+    for m in _materials(uow, case):
+        scans.setdefault(m.name, []).append(m)
+    rows = []
+    for entry in item_materials(case.service_item):
+        name = entry["name"]
+        line = ticked.get(name) or {}
+        files = scans.get(name, [])
+        received = bool(line) or bool(files) or name in supplied
+        rows.append(
+            {
+                **entry,
+                "received": received,
+                "missing": entry["mandatory"] and not received,
+                "received_originals": _count(line.get("originals"))
+                if line
+                else max((f.originals for f in files), default=0),
+                "received_copies": _count(line.get("copies"))
+                if line
+                else max((f.copies for f in files), default=0),
+                "scans": len(files),
+            }
+        )
+    return rows
+
+
+# ---- the intake (综合受理) ----------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """One checklist line as the window ticked it."""
+
+    name: str
+    received: bool
+    originals: int = 0
+    copies: int = 0
+
+
+@dataclass
+class Upload:
+    name: str  # the checklist entry the scan belongs to
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Intake:
+    case: models.Case
+    query_password: str
+    intake_task: models.HumanTask | None
+    decision: str | None  # the value sent to the step (``accept``, ``approve``, …)
+    materials: list[models.Material] = field(default_factory=list)
+    next_tasks: list[models.HumanTask] = field(default_factory=list)
+
+
+def decision_options(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The page's decisions the step supports: page value → the step's value and its title."""
+    prop = (schema.get("properties") or {}).get("decision")
+    if not isinstance(prop, dict):
+        return {}
+    if "enum" in prop:
+        choices = [(v, str(v)) for v in prop["enum"]]
+    elif isinstance(prop.get("oneOf") or prop.get("anyOf"), list):
+        choices = [
+            (a.get("const"), str(a.get("title") or a.get("const")))
+            for a in prop.get("oneOf") or prop.get("anyOf")
+            if isinstance(a, dict) and "const" in a
+        ]
+    else:  # a free text decision: the page's words go through as they are
+        return {d: {"value": d, "title": d} for d in INTAKE_DECISIONS}
+    titles = dict(choices)
+    options = {}
+    for decision, candidates in _DECISION_VALUES.items():
+        value = next((v for v in candidates if v in titles), None)
+        if value is not None:
+            options[decision] = {"value": value, "title": titles[value]}
+    return options
+
+
+def extra_fields(schema: dict[str, Any]) -> dict[str, Any]:
+    """The step's own fields beyond the intake's standard ones, as an object schema."""
+    properties = {
+        k: v for k, v in (schema.get("properties") or {}).items() if k not in STANDARD_FIELDS
+    }
+    required = [k for k in schema.get("required") or () if k in properties]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def intake_form(uow: UnitOfWork, item_code: str) -> dict[str, Any]:
+    """The form the item's intake step will show, read from its newest model version.
+
+    The intake step is the user task that starts the clock (``clock=start``), else the first
+    one of the window lane. Used to lay the page out before a case exists; the submission is
+    shaped again to the real open task.
+    """
+    item = _item(uow, item_code)
+    definition = latest_definition(uow, item.process_key)
+    meta = definition.task_meta or {}
+    spec = next((k for k, v in meta.items() if v.get("clock") == "start"), None)
+    if spec is None:
+        spec = next((k for k, v in meta.items() if v.get("role") == "window"), None)
+    info = meta.get(spec or "", {})
+    files = definition.files or {}
+    schema = json.loads(files[info["form"]]) if info.get("form") in files else {}
+    ui_schema = json.loads(files[info["ui_form"]]) if info.get("ui_form") in files else {}
+    return {
+        "step": info.get("name"),
+        "schema": schema,
+        "ui_schema": ui_schema,
+        "decisions": decision_options(schema),
+        "extra": extra_fields(schema),
+    }
+
+
+def _item(uow: UnitOfWork, code: str) -> models.ServiceItem:
+    item = uow.session.get(models.ServiceItem, code)
+    if item is None:
+        raise NotFound(f"事项 {code} 不存在", code="service_item_not_found")
+    return item
+
+
+def _intake_task(uow: UnitOfWork, user: models.User, case: models.Case) -> models.HumanTask | None:
+    """The first open task of the intake department this user may complete."""
+    for task in case_tasks(uow, case, open_only=True):
+        if task.department_code == case.intake_department and access.is_candidate(user, task):
+            return task
+    return None
+
+
+def step_data(
+    schema: dict[str, Any],
+    decision: str,
+    *,
+    reason: str = "",
+    missing: list[str] | None = None,
+    materials_checked: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The intake's outcome in the step's own vocabulary; only properties it declares."""
+    properties = schema.get("properties") or {}
+    data: dict[str, Any] = {}
+    if "decision" in properties:
+        options = decision_options(schema)
+        if decision not in options:
+            raise ValidationFailed(
+                "该事项的受理环节不支持此受理决定",
+                {"fields": {"decision": "请选择有效的选项"}},
+                code="invalid_decision",
+            )
+        data["decision"] = options[decision]["value"]
+    if "reason" in properties and reason:
+        data["reason"] = reason
+    if "missing_materials" in properties and decision == "supplement" and missing:
+        data["missing_materials"] = list(dict.fromkeys(missing))
+    if "materials_checked" in properties:
+        data["materials_checked"] = materials_checked
+    for key, value in (extra or {}).items():
+        if key in properties and key not in STANDARD_FIELDS:
+            data[key] = value
+    return data
+
+
+def take_in(
+    uow: UnitOfWork,
+    user: models.User,
+    item_code: str,
+    applicant: Any,
+    *,
+    decision: str,
+    upload_dir: Path,
+    received: list[Received] | None = None,
+    uploads: list[Upload] | None = None,
+    reason: str = "",
+    missing: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    agent: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Intake:
+    """综合受理: start the case, check and store its materials, decide the intake step.
+
+    Everything that can be refused is checked before the first file is written, so a refusal
+    leaves neither a case nor a file. A 受理 with a mandatory material neither ticked nor
+    scanned is refused: the window gives a 一次性告知 instead (default: every such material).
+    """
+    access.require_role(user, "window")
+    item = _item(uow, item_code)
+    received = list(received or [])
+    uploads = list(uploads or [])
+    if decision not in INTAKE_DECISIONS:
+        raise ValidationFailed(
+            "请选择受理决定", {"fields": {"decision": "该字段为必填项"}}, code="invalid_decision"
+        )
+    for line in received:
+        _require_known(item, line.name)
+        if line.originals < 0 or line.copies < 0:
+            raise ValidationFailed(
+                "原件、复印件份数不能为负数", {"fields": {line.name: "不能小于 0"}}
+            )
+    for upload in uploads:
+        _require_known(item, upload.name)
+        check_upload(upload.filename, upload.data)
+
+    have = {line.name for line in received if line.received} | {u.name for u in uploads}
+    lacking = [m["name"] for m in item_materials(item) if m["mandatory"] and m["name"] not in have]
+    if decision == "accept" and lacking:
+        raise ValidationFailed(
+            "必要材料未收齐，不能受理；请一次性告知需补正的全部材料：" + "、".join(lacking),
+            {"fields": {"decision": "必要材料未收齐"}, "missing": lacking},
+            code="materials_incomplete",
+        )
+    if decision == "supplement" and not missing:
+        missing = lacking
+
+    started = start_case(uow, user, item.code, applicant, data or {}, channel="window", agent=agent)
+    case = started.case
+    task = _intake_task(uow, user, case)
+    payload: dict[str, Any] | None = None
+    if task is not None:
+        schema = form_of(task)["schema"]
+        payload = step_data(
+            schema,
+            decision,
+            reason=reason.strip(),
+            missing=missing,
+            materials_checked=not lacking,
+            extra=extra,
+        )
+        form_file = case.definition.task_meta.get(task.spec_name, {}).get("form")
+        if form_file:
+            validate_form(case.definition.files[form_file], payload)
+
+    counts = {line.name: line for line in received}
+    record(
+        uow,
+        case,
+        user.username,
+        "material_check",
+        task,
+        {
+            "received": [
+                {
+                    "name": n,
+                    "originals": counts[n].originals if n in counts else 0,
+                    "copies": counts[n].copies if n in counts else 0,
+                }
+                for n in _material_names(item)
+                if n in have
+            ],
+            "missing": lacking,
+        },
+    )
+    stored = []
+    for upload in uploads:
+        line = counts.get(upload.name)
+        stored.append(
+            store_material(
+                uow,
+                user,
+                case,
+                upload.name,
+                upload.filename,
+                upload.content_type,
+                upload.data,
+                upload_dir,
+                originals=line.originals if line else 0,
+                copies=line.copies if line else 0,
+            )
+        )
+    result = Intake(case, started.query_password, task, None, stored, list(started.next_tasks))
+    if task is not None and payload is not None:
+        done = complete(uow, user, task.id, payload)
+        result.decision = payload.get("decision")
+        result.next_tasks = done.next_tasks
+    return result
