@@ -342,3 +342,15 @@ class Material(Base):
     copies: Mapped[int] = mapped_column(Integer, default=0)  # paper copies received
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelDraft(Base):
+    """A designer's unsaved-to-production work on a model: files saved without deploying."""
+
+    __tablename__ = "model_draft"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
