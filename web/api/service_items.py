@@ -9,10 +9,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engine import models
-from engine.catalogue import item_view
+from engine.catalogue import item_view, save_item
 from engine.errors import NotFound
 
-from . import api_call, listing, paging, schemas
+from . import api_call, created, json_body, listing, paging, request_body, schemas
 
 blp = Blueprint("api_items", __name__, description="事项 Service items")
 
@@ -37,3 +37,15 @@ def get_item(code: str) -> Any:
         if item is None:
             raise NotFound(f"事项 {code} 不存在", code="service_item_not_found")
         return jsonify(item_view(item))
+
+
+@blp.put("/service-items/<code>")
+@blp.response(200, schemas.ServiceItem)
+@blp.alt_response(201, schema=schemas.ServiceItem)
+@blp.alt_response(422, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.ServiceItem))
+def put_item(code: str) -> Any:
+    with api_call() as (uow, user):
+        row, was_created = save_item(uow, user, code, json_body())
+        body = item_view(row)
+    return created(body) if was_created else jsonify(body)
