@@ -217,6 +217,13 @@ class HumanTask(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     due_working_days: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Task operations (issue: approval chains and task operations)
+    owner: Mapped[str | None] = mapped_column(String(64))  # 委派: who gets the task back
+    candidates: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # named users, if any
+    chain_id: Mapped[int | None] = mapped_column(ForeignKey("approval_chain.id"))
+    chain_level: Mapped[int | None] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(String(36))  # a chain level's step
+    outcome: Mapped[str | None] = mapped_column(String(16))
 
     case: Mapped[Case] = relationship()
 
@@ -354,3 +361,70 @@ class ModelDraft(Base):
     base_version: Mapped[int | None] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalChain(Base):
+    """One version of an approval chain (审批链): levels of who approves, how and when.
+
+    Versions are immutable; the one in force for a step is the newest whose ``effective_at``
+    has passed when the step starts.
+    """
+
+    __tablename__ = "approval_chain"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    service_item: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))
+    levels: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"levels": [...]}
+    effective_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """An in-app notice for one user (new task, urged, returned, CC'd, delegated …)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class CaseCopy(Base):
+    """抄送: a case copied to a user for information."""
+
+    __tablename__ = "case_copy"
+    __table_args__ = (UniqueConstraint("case_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    copied_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class Comment(Base):
+    """A comment on a case; its attachments are files on disk (``attachments`` holds refs)."""
+
+    __tablename__ = "case_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
