@@ -24,6 +24,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TTL = 30.0  # seconds another app server may go on with a calendar an administrator changed
 SEED_SOURCE = "国务院办公厅关于部分节假日安排的通知（chinese-calendar 数据）"
 DAY_KINDS = ("holiday", "workday")
+NAME_MAX, SOURCE_MAX = 64, 256
 
 
 def today() -> date:
@@ -61,14 +62,40 @@ def set_day(
         raise BadRequest("类型应为 holiday（放假）或 workday（调休上班）", {"field": "kind"})
     if not source.strip():
         raise BadRequest("请填写依据（通知文号或来源）", {"field": "source"})
+    if len(name) > NAME_MAX or len(source) > SOURCE_MAX:
+        raise BadRequest(
+            f"名称不超过 {NAME_MAX} 字，依据不超过 {SOURCE_MAX} 字",
+            {"field": "name" if len(name) > NAME_MAX else "source"},
+        )
     row = uow.session.get(models.CalendarDay, day) or models.CalendarDay(day=day)
     row.kind, row.name, row.source = kind, name, source
     row.updated_by, row.updated_at = actor, models.utcnow()
     uow.session.add(row)
-    if uow.session.get(models.CalendarYear, day.year) is None:
-        uow.session.add(models.CalendarYear(year=day.year, source=source))
-    uow.on_commit(_CACHE.forget)
+    uow.on_commit(forget)
     return row
+
+
+def clear_day(uow: UnitOfWork, day: date) -> bool:
+    """Remove a wrong entry; the day falls back to the Monday–Friday rule."""
+    row = uow.session.get(models.CalendarDay, day)
+    if row is None:
+        return False
+    uow.session.delete(row)
+    uow.on_commit(forget)
+    return True
+
+
+def announce_year(uow: UnitOfWork, year: int, source: str) -> None:
+    """The State Council notice for ``year`` is entered: its deadlines stop being provisional.
+
+    A local holiday entered early does not announce its year; only this does.
+    """
+    if not source.strip():
+        raise BadRequest("请填写依据（通知文号或来源）", {"field": "source"})
+    row = uow.session.get(models.CalendarYear, year) or models.CalendarYear(year=year)
+    row.source, row.updated_at = source[:SOURCE_MAX], models.utcnow()
+    uow.session.add(row)
+    uow.on_commit(forget)
 
 
 class _CalendarCache:
@@ -111,11 +138,22 @@ class _CalendarCache:
             self._calendar = None
 
 
-_CACHE = _CalendarCache()
+_caches: dict[str, _CalendarCache] = {}
 
 
 def calendar(uow: UnitOfWork) -> WorkCalendar:
-    return _CACHE.get(uow)
+    """The calendar of the unit of work's database (one cache per database)."""
+    key = str(uow.session.get_bind().url)
+    cache = _caches.get(key)
+    if cache is None:
+        cache = _caches.setdefault(key, _CalendarCache())
+    return cache.get(uow)
+
+
+def forget() -> None:
+    """Drop every cached calendar: the next reader rebuilds it from the table."""
+    for cache in list(_caches.values()):
+        cache.forget()
 
 
 def step_due_date(uow: UnitOfWork, due_working_days: int | None) -> date | None:

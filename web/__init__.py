@@ -37,7 +37,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False
 
-    from . import api, auth, clerk, cli, database, errors, i18n, notices, public, vendor
+    from . import (
+        admin,
+        api,
+        auth,
+        clerk,
+        cli,
+        clock_pages,
+        database,
+        errors,
+        i18n,
+        notices,
+        public,
+        vendor,
+    )
 
     database.init_app(app)
     csrf.init_app(app)
@@ -47,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(clock_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

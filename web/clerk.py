@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from markupsafe import Markup
 from sqlalchemy import select
 
-from engine import models
+from engine import access, models
 from engine.errors import Conflict, DomainError
 from engine.forms import FormInvalid
 from engine.services import cases as case_service
+from engine.services import materials as material_service
+from engine.services import public as public_service
 from engine.services import tasks as task_service
 
 from .auth import login_required, page_user
@@ -139,7 +154,32 @@ def new_case() -> Any:
 def case_page(case_no: str) -> Any:
     with page_user() as (uow, user):
         case = case_service.get_case(uow, user, case_no, with_steps=True, with_diagram=True)
-    return render_template("clerk/case.html", case=case)
+        row = case_service.visible_case(uow, user, case_no)
+        materials = material_service.list_materials(uow, row)
+        checklist = material_service.checklist(uow, row)
+    return render_template(
+        "clerk/case.html", case=case, materials=materials, material_checklist=checklist
+    )
+
+
+@bp.get("/cases/<case_no>/materials/<int:material_id>")
+@login_required
+def material_download(case_no: str, material_id: int) -> Any:
+    """A stored scan, to the users who may see the case (others get 404, as for the case)."""
+    with page_user() as (uow, user):
+        path, filename, content_type = material_service.material_file(
+            uow, user, case_no, material_id, Path(current_app.config["UPLOAD_DIR"])
+        )
+    response = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=request.args.get("download") == "1",
+        download_name=filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")
@@ -150,3 +190,174 @@ def case_diagram(case_no: str) -> Any:
         files = case.definition.files
         bpmn = next(text for name, text in sorted(files.items()) if name.endswith(".bpmn"))
     return Response(bpmn, mimetype="application/xml")
+
+
+# ---- 综合受理 (one-window intake) ----------------------------------------------------------------
+
+AGENT_FIELDS = ("name", "id_number", "relation", "authorization_no")
+_TICKED = frozenset({"1", "on", "true", "yes"})
+_AUTOFOCUS = re.compile(r"(<(?:input|select|textarea)\b[^>]*?)\sautofocus(?=[\s>])")
+
+
+@bp.get("/intake")
+@login_required
+def intake() -> Any:
+    """Step 1: find the service item in the catalogue by part of its name or code."""
+    q = (request.args.get("q") or "").strip()
+    with page_user() as (uow, user):
+        access.require_role(user, "window")
+        items = public_service.list_items(uow, q or None)
+    return render_template("clerk/intake.html", item=None, items=items, q=q)
+
+
+@bp.route("/intake/<item_code>", methods=["GET", "POST"])
+@login_required
+def intake_item(item_code: str) -> Any:
+    """Step 2: applicant, 帮办代办, the materials checklist with scans, and the decision."""
+    with page_user() as (uow, user):
+        access.require_role(user, "window")
+        guide = public_service.guide(uow, item_code)
+        step = material_service.intake_form(uow, item_code)
+    errors: dict[str, str] = {}
+    posted = request.method == "POST"
+    if posted:
+        done = _submit_intake(item_code, guide["materials"], step, errors)
+        if done is not None:
+            return done
+    focus = next((k for k in errors if not k.startswith("_")), "applicant_name")
+    extra_values = parse_form(step["extra"], request.form) if posted else {}
+    extra_errors = {k: v for k, v in errors.items() if k in step["extra"]["properties"]}
+    extra_html = render_form(step["extra"], step["ui_schema"], extra_values, extra_errors)
+    if focus not in step["extra"]["properties"]:
+        extra_html = Markup(_AUTOFOCUS.sub(r"\1", str(extra_html)))
+    labels = {"accept": "受理", "supplement": "一次性告知补正", "reject": "不予受理"}
+    translated = {"accept": _("受理"), "supplement": _("一次性告知补正"), "reject": _("不予受理")}
+    decisions = [  # the step's own title is shown when it says more (即办件: 当场发照)
+        {
+            "value": key,
+            "label": translated[key],
+            "step_title": "" if option["title"] == labels[key] else option["title"],
+        }
+        for key, option in step["decisions"].items()
+    ]
+    return render_template(
+        "clerk/intake.html",
+        item=guide,
+        step=step,
+        decisions=decisions,
+        extra_html=extra_html,
+        form=request.form,
+        posted=posted,
+        errors=errors,
+        focus=focus,
+    ), (422 if errors else 200)
+
+
+def _count_field(name: str, errors: dict[str, str]) -> int:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        errors[name] = _("请输入整数")
+        return 0
+    if value < 0:
+        errors[name] = _("不能小于 %(limit)s", limit=0)
+        return 0
+    return value
+
+
+def _page_field(failure: DomainError, key: str) -> str:
+    """Where the page shows an engine's field error (applicant and agent fields are prefixed)."""
+    if failure.code == "invalid_applicant":
+        return f"applicant_{key.removeprefix('applicant.')}"
+    if key.startswith("agent."):
+        return "agent_" + key.removeprefix("agent.")
+    return "_form" if key == "materials_checked" else key
+
+
+def _submit_intake(
+    item_code: str, materials: list[dict[str, Any]], step: dict[str, Any], errors: dict[str, str]
+) -> Any | None:
+    """Start, store and decide in one unit of work; None (with ``errors``) to show the page."""
+    form = request.form
+    applicant = {k: form.get(f"applicant_{k}", "").strip() for k in APPLICANT_FIELDS}
+    agent = {k: form.get(f"agent_{k}", "").strip() for k in AGENT_FIELDS}
+    received: list[material_service.Received] = []
+    uploads: list[material_service.Upload] = []
+    had_files = False
+    for index, material in enumerate(materials):
+        prefix = f"mat-{index}-"
+        originals = _count_field(prefix + "originals", errors)
+        copies = _count_field(prefix + "copies", errors)
+        ticked = (form.get(prefix + "received") or "").lower() in _TICKED
+        upload = request.files.get(prefix + "file")
+        if upload is not None and upload.filename:
+            had_files = True
+            data = upload.read()
+            try:
+                material_service.check_upload(upload.filename, data)
+            except DomainError as failure:
+                errors[prefix + "file"] = failure.message
+            else:
+                uploads.append(
+                    material_service.Upload(
+                        material["name"], upload.filename, upload.mimetype or "", data
+                    )
+                )
+        received.append(material_service.Received(material["name"], ticked, originals, copies))
+    decision = form.get("decision", "")
+    if decision not in step["decisions"]:
+        errors["decision"] = _("请选择受理决定")
+    if not errors:
+        try:
+            with page_user(write=True) as (uow, user):
+                result = material_service.take_in(
+                    uow,
+                    user,
+                    item_code,
+                    applicant,
+                    decision=decision,
+                    upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                    received=received,
+                    uploads=uploads,
+                    reason=form.get("reason", ""),
+                    missing=form.getlist("missing_materials"),
+                    extra=parse_form(step["extra"], form),
+                    agent=agent if any(agent.values()) else None,
+                )
+                case_no, password = result.case.case_no, result.query_password
+                finished = result.case.status == "finished"
+                decided = result.intake_task is not None
+                next_steps = "、".join(t.name for t in result.next_tasks)
+        except FormInvalid as failure:
+            for name, (template, params) in failure.templates.items():
+                errors[_page_field(failure, name)] = _(template, **params)
+        except DomainError as failure:
+            for key, message in (failure.details.get("fields") or {}).items():
+                errors[_page_field(failure, key)] = _(message)
+            errors.setdefault("_form", failure.message)
+        else:
+            created = _(
+                "办件已创建：%(case_no)s，查询密码 %(password)s", case_no=case_no, password=password
+            )
+            flash(created, "success")
+            if not decided:
+                flash(_("未找到可由您办理的受理环节，请在办件页面继续办理"), "warning")
+            elif decision == "accept":
+                flash(
+                    _("已受理并办结")
+                    if finished
+                    else _("已受理，转入：%(steps)s", steps=next_steps or "—"),
+                    "success",
+                )
+            elif decision == "supplement":
+                flash(_("已一次性告知补正，办件等待补正材料"), "success")
+            else:
+                flash(_("不予受理，办件已办结"), "success")
+            return redirect(url_for("clerk.case_page", case_no=case_no))
+    flash(errors.get("_form") or _("表单填写有误，请检查标红的字段"), "error")
+    if had_files:
+        flash(_("出于安全原因，浏览器不会保留已选择的文件，请重新选择扫描件"), "warning")
+    return None

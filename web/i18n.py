@@ -72,6 +72,8 @@ EN_CATALOG: dict[str, str] = {
     "暂停计时": "Clock paused",
     "恢复计时": "Clock resumed",
     "延期": "Extended",
+    "上传材料": "Materials uploaded",
+    "材料核验": "Materials checked",
     "受理": "Accept",
     "补正": "Request supplement",
     "一次性告知": "One-time notice",
@@ -293,6 +295,140 @@ EN_CATALOG: dict[str, str] = {
     "删除": "Deleted",
     "转报": "Referred upwards",
     "补正超时驳回": "Rejected: supplement not provided in time",
+    # Clock section of the case page and the working-day calendar (web/clock_pages.py, admin.py)
+    "计时": "Clock",
+    "计时状态": "Clock state",
+    "计时中": "Running",
+    "未开始计时": "Not started",
+    "受理日期": "Accepted on",
+    "剩余工作日": "Working days left",
+    "已超期 %(days)s 个工作日": "Overdue by %(days)s working day(s)",
+    "暂停记录": "Pauses",
+    "延期记录": "Extensions",
+    "类型": "Kind",
+    "开始": "From",
+    "结束": "Until",
+    "计划天数": "Planned days",
+    "理由": "Reason",
+    "经办人": "By",
+    "批准人": "Approved by",
+    "时间": "Time",
+    "程序": "Procedure",
+    "补正暂停": "Pause for a supplement",
+    "特别程序所需时间不计入办结时限，须书面告知申请人所需时间。": (
+        "Time taken by a special procedure does not count; tell the applicant in writing how "
+        "long it will take."
+    ),
+    "开始特别程序，暂停计时": "Start the procedure and pause the clock",
+    "等待申请人补正，暂停计时": "Wait for the applicant's supplement and pause the clock",
+    "结束暂停，恢复计时": "End the pause and resume the clock",
+    "延期办理": "Extension",
+    "延期工作日": "Working days added",
+    "批准延期": "Approve the extension",
+    "已暂停计时": "The clock is paused",
+    "已恢复计时": "The clock is running again",
+    "已延期 %(days)s 个工作日": "Extended by %(days)s working day(s)",
+    "延期天数应为整数": "The extension must be a whole number of working days",
+    "计划天数应为整数": "Planned days must be a whole number",
+    "工作日历": "Working-day calendar",
+    "月份": "Month",
+    "上月": "Previous month",
+    "下月": "Next month",
+    "周一": "Mon",
+    "周二": "Tue",
+    "周三": "Wed",
+    "周四": "Thu",
+    "周五": "Fri",
+    "周六": "Sat",
+    "周日": "Sun",
+    "上班": "Working day",
+    "休息": "Day off",
+    "放假": "Holiday",
+    "调休上班": "Make-up working day",
+    "日期": "Date",
+    "名称": "Name",
+    "依据": "Source notice",
+    "修改人": "Changed by",
+    "通知文号或来源": "Notice number or source",
+    "如：三月三（畲族）、临时停止办公": "e.g. Sanyuesan (She people), emergency closure",
+    "本月调整": "Changes this month",
+    "本月没有调整，按周一至周五上班计算": "No changes this month: Monday to Friday are worked",
+    "新增或修改日期": "Add or change a day",
+    "已公布放假安排的年份": "Years with an announced holiday schedule",
+    "已保存 %(day)s 的日历设置": "Saved the calendar entry for %(day)s",
+    "请填写依据（通知文号或来源）": "Please enter the source notice (number or origin)",
+    "办件时限按工作日计算：法定节假日不计，调休上班日计入。": (
+        "Time limits count working days: statutory holidays do not, make-up working days do."
+    ),
+    "本表从国务院办公厅节假日安排通知导入，管理员可补充地方节日、临时停止办公等。": (
+        "The table comes from the State Council's holiday notices; administrators add local "
+        "holidays, emergency closures and the like."
+    ),
+    "尚未公布放假安排的年份只按周末计算，经过这些年份的截止日期一律标注为“暂定”。": (
+        "Years whose holiday schedule is not announced yet count weekends only; every "
+        "deadline computed through them is marked provisional."
+    ),
+    "%(year)s 年的放假安排尚未公布：本月按周末计算（暂定）。": (
+        "The holiday schedule for %(year)s is not announced yet: this month counts weekends "
+        "only (provisional)."
+    ),
+    "其他年份只按周末计算，截止日期标注为“暂定”。": (
+        "Other years count weekends only, and deadlines through them are marked provisional."
+    ),
+    # 综合受理 (one-window intake) and materials
+    "综合受理": "One-window intake",
+    "受理环节：%(step)s": "Intake step: %(step)s",
+    "%(step)s · 其他信息": "%(step)s · further details",
+    "受理决定": "Intake decision",
+    "一次性告知补正": "One-time notice to supplement",
+    "帮办代办（代理人代为申请时填写）": (
+        "Filed by an agent (fill in when someone applies on the applicant's behalf)"
+    ),
+    "代办人姓名": "Agent's name",
+    "代办人证件号码": "Agent's ID number",
+    "与申请人关系": "Relation to the applicant",
+    "授权委托书编号": "Power of attorney number",
+    "逐项核验材料并勾选“已收”。": "Check each material and tick “Received”.",
+    "扫描件仅限 PDF、JPEG、PNG，单个文件不超过 10 MB。": (
+        "Scans must be PDF, JPEG or PNG, at most 10 MB each."
+    ),
+    "未收齐的必要材料默认列入“需补正”。": (
+        "Required materials not received are preselected as “To supplement”."
+    ),
+    "已收": "Received",
+    "未收": "Not received",
+    "缺": "Missing",
+    "扫描件": "Scan",
+    "需补正": "To supplement",
+    "需补正的材料": "Materials to supplement",
+    "理由 / 补正告知说明": "Reason / what to supplement",
+    "不予受理、一次性告知补正时必填：写明理由，或逐项写明需补正的内容": (
+        "Required when rejecting or asking for a supplement: give the reason, or list item by "
+        "item what must be supplied."
+    ),
+    "提交受理": "Submit intake",
+    "请选择受理决定": "Please choose the intake decision.",
+    "已受理并办结": "Accepted and finished",
+    "已受理，转入：%(steps)s": "Accepted; next: %(steps)s",
+    "已一次性告知补正，办件等待补正材料": (
+        "One-time notice given; the case waits for the missing materials"
+    ),
+    "不予受理，办件已办结": "Not accepted; the case is finished",
+    "未找到可由您办理的受理环节，请在办件页面继续办理": (
+        "No intake step you can handle was found; please continue on the case page."
+    ),
+    "出于安全原因，浏览器不会保留已选择的文件，请重新选择扫描件": (
+        "For security reasons the browser does not keep chosen files; "
+        "please choose the scans again."
+    ),
+    "缺少必要材料": "Required materials missing",
+    "必要材料已收齐": "All required materials received",
+    "材料清单": "Materials checklist",
+    "已上传的扫描件": "Uploaded scans",
+    "文件名": "File name",
+    "大小": "Size",
+    "上传人": "Uploaded by",
+    "暂无扫描件": "No scans yet",
 }
 
 

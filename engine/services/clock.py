@@ -94,10 +94,10 @@ def _open_pause(uow: UnitOfWork, case: models.Case) -> models.ClockPause | None:
     ).first()
 
 
-def _require_handler(user: models.User, case: models.Case, uow: UnitOfWork) -> None:
+def can_handle(uow: UnitOfWork, user: models.User, case: models.Case) -> bool:
     """Clock actions belong to whoever works the case now (or an administrator)."""
     if "admin" in user.role_codes:
-        return
+        return True
     handles = uow.session.scalar(
         select(func.count())
         .select_from(models.HumanTask)
@@ -107,7 +107,11 @@ def _require_handler(user: models.User, case: models.Case, uow: UnitOfWork) -> N
             models.HumanTask.department_code == user.department_code,
         )
     )
-    if not handles or not access.works_cases(user):
+    return bool(handles) and access.works_cases(user)
+
+
+def _require_handler(user: models.User, case: models.Case, uow: UnitOfWork) -> None:
+    if not can_handle(uow, user, case):
         raise Forbidden("只有正在办理此办件的部门可以调整计时", code="not_handler")
 
 

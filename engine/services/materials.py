@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import access, models
-from ..errors import Conflict, DomainError, NotFound, ValidationFailed
+from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from ..forms import validate_form
 from ..uow import UnitOfWork
 from .cases import case_tasks, latest_definition, start_case, visible_case
@@ -232,7 +232,12 @@ def store_material(
     ``content_type`` is what the client claimed; the stored type is what the content is.
     """
     if not _may_upload(uow, user, case):
-        raise NotFound(f"办件 {case.case_no} 不存在或无权上传材料", code="case_not_found")
+        visible = uow.session.scalar(
+            select(models.Case.id).where(models.Case.id == case.id, access.visible_cases(user))
+        )
+        if visible is None:  # an invisible case answers exactly like a missing one
+            raise NotFound(f"办件 {case.case_no} 不存在或无权查看", code="case_not_found")
+        raise Forbidden("只有受理窗口的办理人可以上传材料", code="not_window")
     if case.status == "finished":
         raise Conflict("办件已办结，不能再上传材料", code="case_finished")
     _require_known(case.service_item, name)

@@ -128,3 +128,65 @@ class Page(Loose):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+# ---- Clock actions beside the flow and the working-day calendar (web/api/clock.py) ----------
+
+
+class ClockPause(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["supplement", "special_procedure"]),
+        metadata={"description": "supplement（受理后补正）| special_procedure（特别程序）"},
+    )
+    reason = fields.String(required=True)
+    procedure = fields.String(
+        allow_none=True,
+        metadata={"description": "特别程序名称，须为事项指南 special_procedures 之一"},
+    )
+    planned_days = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=366),
+        metadata={"description": "告知申请人的特别程序所需天数"},
+    )
+
+
+class ClockExtend(Schema):
+    working_days = fields.Integer(
+        required=True, strict=True, metadata={"description": "延期的工作日数（1–30）"}
+    )
+    reason = fields.String(required=True)
+
+
+class CalendarDay(Loose):
+    date = fields.String()
+    weekday = fields.Integer(metadata={"description": "1 = Monday … 7 = Sunday"})
+    is_workday = fields.Boolean()
+    kind = fields.String(
+        allow_none=True, metadata={"description": "holiday | workday: an override, else null"}
+    )
+    name = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    provisional = fields.Boolean(
+        metadata={"description": "the year's schedule is not announced: weekends only"}
+    )
+
+
+class CalendarPage(Page):
+    items = fields.List(fields.Nested(CalendarDay))
+    announced_years = fields.List(fields.Integer())
+
+
+class SetCalendarDay(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["holiday", "workday"]),
+        metadata={"description": "holiday（放假）| workday（调休上班）"},
+    )
+    name = fields.String(load_default="", validate=validate.Length(max=64))
+    source = fields.String(
+        required=True,
+        validate=validate.Length(max=256),
+        metadata={"description": "依据：通知文号或来源"},
+    )
