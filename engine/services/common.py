@@ -247,4 +247,5 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
     case.result = run.end_properties().get("result")
     if case.clock_state in ("running", "paused"):
         case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
+        record(uow, case, actor, "clock_stop")
     record(uow, case, actor, "finish", detail={"result": case.result})

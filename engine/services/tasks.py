@@ -95,11 +95,29 @@ def get_task(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]
     task = _visible_task(uow, user, task_id)
     view = views.task_view(task, department_names(uow), clock.task_light(uow, task))
     view["form"] = form_of(task)
-    view["data"] = task.data if task.state == "completed" else task.case.data
+    view["data"] = task.data if task.state == "completed" else _prefill(task.case.data)
     view["case"] = views.case_summary(task.case, clock.list_light(uow, task.case))
     view["can_complete"] = task.state in OPEN_STATES and _may_act(user, task)
     view["can_claim"] = task.state == "ready" and access.is_candidate(user, task)
     return view
+
+
+# A step's own verdict never carries over: a 受理 shown again after 补正 must not come up with
+# last round's 补正 decision, reason and missing list already chosen.
+VERDICT_FIELDS = frozenset(
+    {
+        "decision",
+        "reason",
+        "missing_materials",
+        "materials_checked",
+        "opinion",
+        "received_materials",
+    }
+)
+
+
+def _prefill(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (data or {}).items() if k not in VERDICT_FIELDS}
 
 
 def _may_act(user: models.User, task: models.HumanTask) -> bool:
@@ -211,13 +229,21 @@ def _apply_effects(
     if effect == "start" and data.get("decision") in ACCEPTING_DECISIONS:
         if case.clock_state == "not_started":
             case.clock_state, case.accepted_at = "running", now
-            clock.refresh(uow, case)
+            due = clock.refresh(uow, case).due_date
+            record(
+                uow,
+                case,
+                "system",
+                "clock_start",
+                detail={"due_date": due.isoformat() if due else None},
+            )
     elif effect == "pause" and case.clock_state == "running":
         clock.pause(uow, None, case, "supplement", data.get("reason") or "补正材料")
     elif effect == "resume" and case.clock_state == "paused":
         clock.resume(uow, None, case)
-    elif effect == "stop":
+    elif effect == "stop" and case.clock_state in ("running", "paused"):
         case.clock_state = "stopped"
+        record(uow, case, "system", "clock_stop")
     if data.get("decision") == "supplement":
         case.supplement_rounds += 1
     if meta.get("visit") and data.get("received_via") not in OFF_SITE_CHANNELS:

@@ -47,7 +47,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_demo(make_session_factory(engine))
     engine.dispose()
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-test"})
+    uploads = tmp_path_factory.mktemp("uploads")
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "browser-test", "UPLOAD_DIR": str(uploads)}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -123,12 +123,14 @@ def test_every_change_is_a_case_event_with_its_data(uow):
         ).all()
     assert [(e.actor, e.action) for e in events] == [
         ("window1", "start"),
+        ("system", "clock_start"),  # decided on the spot: taken in, so the clock starts …
         ("window1", "complete"),
+        ("window1", "clock_stop"),  # … and stops with the finish
         ("window1", "finish"),
     ]
-    assert events[1].task_name == "受理并当场办结"
-    assert events[1].detail["data"]["operator_name"] == "张三"
-    assert events[2].detail == {"result": "6"}
+    assert events[2].task_name == "受理并当场办结"
+    assert events[2].detail["data"]["operator_name"] == "张三"
+    assert events[4].detail == {"result": "6"}
 
 
 def test_three_hundred_supplement_rounds_stop_loudly_and_lose_nothing(uow):

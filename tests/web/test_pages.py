@@ -518,6 +518,8 @@ def test_case_page_shows_history_and_diagram(client: FlaskClient, desk: Desk) ->
     history = [
         text_of(li).strip() for li in re.findall(r"<li>(.*?)</li>", section(page, "历史记录"))
     ]
+    assert any("system" in line and "开始计时" in line for line in history)
+    history = [line for line in history if " system " not in line]  # the engine's own entries
     assert len(history) == 4
     assert "window1" in history[0]
     assert "window1" in history[1] and "受理" in history[1]
