@@ -43,17 +43,23 @@ class Definition:
         return self.task_meta.get(spec_name, {})
 
 
-_definitions: dict[int, Definition] = {}
+# Keyed by database as well: one process may serve several (the tests run two side by side).
+_definitions: dict[tuple[str, int], Definition] = {}
+
+
+def database_of(session: Session) -> str:
+    return str(session.get_bind().url)
 
 
 def definition_of(session: Session, definition_id: int) -> Definition:
-    found = _definitions.get(definition_id)
+    key = (database_of(session), definition_id)
+    found = _definitions.get(key)
     if found is None:
         row = session.get(models.ProcessDefinition, definition_id)
         found = Definition(
             row.id, row.key, row.version, row.hash, row.process_id, row.task_meta, row.files
         )
-        _definitions[definition_id] = found
+        _definitions[key] = found
     return found
 
 
@@ -74,15 +80,15 @@ class _RunCache:
 
     def __init__(self, size: int = 256):
         self._size = size
-        self._runs: dict[int, tuple[int, CaseRun]] = {}
+        self._runs: dict[tuple[str, int], tuple[int, CaseRun]] = {}
         self._lock = threading.Lock()
 
-    def take(self, case_id: int, version: int) -> CaseRun | None:
+    def take(self, case_id: tuple[str, int], version: int) -> CaseRun | None:
         with self._lock:
             cached = self._runs.pop(case_id, None)
         return cached[1] if cached is not None and cached[0] == version else None
 
-    def put(self, case_id: int, version: int, run: CaseRun) -> None:
+    def put(self, case_id: tuple[str, int], version: int, run: CaseRun) -> None:
         with self._lock:
             self._runs[case_id] = (version, run)
             while len(self._runs) > self._size:
@@ -93,7 +99,7 @@ RUNS = _RunCache()
 
 
 def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
-    run = RUNS.take(case.id, case.version)
+    run = RUNS.take((database_of(uow.session), case.id), case.version)
     if run is None:
         rows = uow.session.execute(
             select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
@@ -108,7 +114,8 @@ def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
 
 def keep(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
     """Offer the run to the cache once the unit of work has committed its state."""
-    uow.on_commit(lambda: RUNS.put(case.id, case.version, run))
+    key = (database_of(uow.session), case.id)
+    uow.on_commit(lambda: RUNS.put(key, case.version, run))
 
 
 def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | None = None) -> None:
