@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,7 +56,12 @@ class Api:
         return [t for t in response.get_json()["items"] if t["case_no"] == case_no]
 
     def task_named(self, case_no: str, name: str) -> dict[str, Any]:
-        matches = [t for t in self.open_tasks(case_no) if t["name"] == name]
+        """``name`` or a level of that step's approval chain (``营业执照审核 · 科长审核``)."""
+        matches = [
+            t
+            for t in self.open_tasks(case_no)
+            if t["name"] == name or t["name"].startswith(f"{name} · ")
+        ]
         assert matches, f"{name} not in inbox: {[t['name'] for t in self.open_tasks(case_no)]}"
         return matches[0]
 
@@ -78,3 +84,20 @@ def login(client: FlaskClient, username: str) -> None:
         data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def race(calls: list) -> list[int]:
+    """Start every call at the same moment (a barrier), each on its own thread; their statuses."""
+    barrier = threading.Barrier(len(calls))
+    statuses: list[int] = [0] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        statuses[index] = calls[index]().status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses

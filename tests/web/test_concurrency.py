@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from .conftest import Api
+from .conftest import Api, race
 from .test_api_journey import LICENCE, complete, parallel_step_data, start_enterprise_case
 
 ROUNDS = 5
-
-
-def race(calls: list) -> list[int]:
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = [0] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        statuses[index] = calls[index]().status_code
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
 
 
 def test_concurrent_completions_complete_once(app, api, backend):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from engine import models
 from engine.services import public as public_service
 from engine.uow import UnitOfWork
 
-from .conftest import csrf_token
+from .conftest import csrf_token, race
 
 ENTERPRISE_ITEM = "11339901MB1622039G4000120010000001"  # 企业开办
 INDIVIDUAL_ITEM = "11339901MB1622039G4000120110000001"  # 个体工商户设立登记
@@ -283,22 +282,6 @@ def test_track_page_is_rate_limited(api, client: FlaskClient) -> None:
     assert case_no not in refused.get_data(as_text=True).split("</form>")[-1]
     # The page and the API share one count.
     assert lookup(client, case_no, password, 41).status_code == 429
-
-
-def race(calls: list) -> list[int]:
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = [0] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        statuses[index] = calls[index]().status_code
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
 
 
 def test_concurrent_guesses_never_get_past_the_limits(app, api) -> None:
