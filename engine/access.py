@@ -30,8 +30,13 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
     """A WHERE clause: cases the user may see."""
     if reads_everything(user):
         return true()
+    copied = exists(  # 抄送: a case copied to the user, for information
+        select(models.CaseCopy.id).where(
+            models.CaseCopy.case_id == models.Case.id, models.CaseCopy.username == user.username
+        )
+    )
     if not works_cases(user):
-        return models.Case.created_by == user.username  # a commissioner's own filings
+        return or_(models.Case.created_by == user.username, copied)  # own filings, copies
     dept = user.department_code
     return or_(
         models.Case.created_by == user.username,
@@ -39,9 +44,14 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
         exists(
             select(models.HumanTask.id).where(
                 models.HumanTask.case_id == models.Case.id,
-                models.HumanTask.department_code == dept,
+                # a task delegated to someone of another department is theirs to see
+                or_(
+                    models.HumanTask.department_code == dept,
+                    models.HumanTask.assignee == user.username,
+                ),
             )
         ),
+        copied,
     )
 
 
@@ -57,6 +67,7 @@ def can_see_task(user: models.User, task: models.HumanTask) -> bool:
     return (
         reads_everything(user)
         or task.assignee == user.username
+        or user.username in (task.candidates or ())
         or (works_cases(user) and task.department_code == user.department_code)
     )
 
@@ -66,7 +77,10 @@ def works_cases(user: models.User) -> bool:
 
 
 def is_candidate(user: models.User, task: models.HumanTask) -> bool:
-    """In the task's department and holding its role slot (any working role when it names none)."""
+    """In the task's department and holding its role slot (any working role when it names none);
+    a task with named ``candidates`` (an approval chain level) is for exactly those users."""
+    if task.candidates:
+        return user.username in task.candidates
     if user.department_code != task.department_code:
         return False
     return task.role in user.role_codes if task.role else works_cases(user)

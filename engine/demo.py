@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from . import models, workdays
 from .catalogue import read_items, upsert_item
 from .definitions import read_model_folder
 from .security import hash_password
-from .services.models import deploy_model
+from .services.designer import deploy_files
 from .uow import UnitOfWork
 
 DEPARTMENTS = [
@@ -105,9 +106,63 @@ def deploy_folder(uow: UnitOfWork, bpmn: Path) -> list[tuple[str, int, bool]]:
     """Deploy every model folder under ``bpmn``; identical files make no new version."""
     out = []
     for folder in sorted(p for p in bpmn.iterdir() if p.is_dir()):
-        result = deploy_model(uow, None, folder.name, read_model_folder(folder), "demo")
+        result = deploy_files(uow, None, folder.name, read_model_folder(folder), "demo")
         out.append((folder.name, result.definition.version, result.created))
     return out
+
+
+# 企业开办's 营业执照审核 (approvalChain="enterprise_startup.amr"): 科长审核 always; 局长审批 when
+# the registered capital is 1000万元 or more. In the demo organisation amr_chief is both the
+# approver and the head of 市场监督管理局, so a large case reaches the same person twice — the
+# rule stays "the department head", as a real county would configure it.
+DEMO_CHAINS = [
+    {
+        "key": "enterprise_startup.amr",
+        "service_item": "企业开办",
+        "department": "amr",
+        "note": "演示：科长审核；注册资本 1000 万元及以上加局长审批",
+        "levels": [
+            {
+                "name": "科长审核",
+                "assignees": {"rule": "role", "value": "approver"},
+                "mode": "single",
+            },
+            {
+                "name": "局长审批",
+                "assignees": {"rule": "department_head", "value": None},
+                "mode": "single",
+                "condition": "registered_capital >= 1000",
+            },
+        ],
+    }
+]
+DEMO_CHAINS_EFFECTIVE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def load_chains(uow: UnitOfWork) -> int:
+    """Seed the demo approval chains whose key has no version yet (edits are never undone)."""
+    session = uow.session
+    known = set(session.scalars(select(models.ApprovalChain.key)))
+    items = dict(session.execute(select(models.ServiceItem.name, models.ServiceItem.code)).all())
+    added = 0
+    for chain in DEMO_CHAINS:
+        if chain["key"] in known:
+            continue
+        session.add(
+            models.ApprovalChain(
+                key=chain["key"],
+                version=1,
+                service_item=items.get(chain["service_item"]),
+                department=chain["department"],
+                levels={"levels": chain["levels"]},
+                effective_at=DEMO_CHAINS_EFFECTIVE,
+                note=chain["note"],
+                created_by="demo",
+            )
+        )
+        added += 1
+    session.flush()
+    return added
 
 
 def load_all(uow: UnitOfWork, password: str, workflows: Path, bpmn: Path) -> dict:
@@ -116,4 +171,5 @@ def load_all(uow: UnitOfWork, password: str, workflows: Path, bpmn: Path) -> dic
     load_organisation(uow, password)
     items = load_catalogue(uow, workflows)
     deployed = deploy_folder(uow, bpmn)
-    return {"calendar_days": seeded, "items": items, "deployed": deployed}
+    chains = load_chains(uow)
+    return {"calendar_days": seeded, "items": items, "deployed": deployed, "chains": chains}

@@ -29,13 +29,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .camunda import to_spiff
 from .errors import EngineIntegrityError
 from .safexml import parse_xml
 from .sandbox import script_engine
@@ -82,11 +85,14 @@ def parse_model(files: dict[str, str], process_id: str | None = None, *, validat
     """Parse BPMN/DMN texts with XXE-safe lxml trees; returns (parser, process ids).
 
     ``validate`` adds SpiffWorkflow's XSD check (deploy time only: it costs more than parsing).
+    Camunda Modeler files and Camunda-style unquoted timers are read through ``to_spiff``
+    (engine/camunda.py), which rewrites them into the spiffworkflow dialect in memory, so one
+    parser, one set of task specs and one serializer serve every model.
     """
     parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
     for name, text in sorted(files.items()):
         if name.endswith(".bpmn"):
-            parser.add_bpmn_xml(parse_xml(text.encode(), name), name)
+            parser.add_bpmn_xml(to_spiff(parse_xml(text.encode(), name)), name)
         elif name.endswith(".dmn"):
             parser.add_dmn_xml(parse_xml(text.encode(), name).getroot(), name)
     return parser
@@ -346,6 +352,173 @@ class CaseRun:
                 code="workflow_false_completion",
             )
 
+    # ----- migration to another version of the model -----------------------------------------
+    def migration_problems(self, model: CompiledModel) -> list[str]:
+        """Why the case cannot move to ``model`` (empty: it can).
+
+        A case can move when every step it has finished or is waiting at exists in the new
+        version unchanged — connections and documentation aside: waiting steps are re-predicted
+        on the new version, and finished ones have already taken their path.
+        """
+        return _migration_problems(self._migration_plan(model))
+
+    def migrate(self, model: CompiledModel) -> None:
+        """Move the workflow onto ``model``'s specs (SpiffWorkflow's ``migrate_workflow``).
+
+        Raises ``MigrationRefused`` (nothing changed) when ``migration_problems`` names any.
+        Waiting steps are reset and re-predicted on the new version, keeping their task ids (so
+        inbox rows stay) and the due moments of waiting timers. The next ``changes()`` writes
+        every task row: each one now points at the new version's specs.
+        """
+        plan = self._migration_plan(model)
+        problems = _migration_problems(plan)
+        if problems:
+            raise MigrationRefused(problems)
+        stamps = {
+            task.id: {k: v for k, v in task.internal_data.items() if k in _TIMER_STAMPS}
+            for task in _all_tasks(self.wf)
+            if task.state == TaskState.WAITING
+        }
+        last_tasks = {id(wf): wf.last_task for _, wf in _all_workflows(self.wf)}
+        self.wf.subprocess_specs = dict(model.subprocess_specs)
+        for workflow, new_spec, (_spec_diff, workflow_diff) in plan:
+            migrate_workflow(workflow_diff, workflow, new_spec)
+            last = last_tasks.get(id(workflow))
+            # migrate_workflow drops last_task whatever happens (it compares a Task to uuid keys)
+            workflow.last_task = last if last is not None and last.id in workflow.tasks else None
+        for task in _all_tasks(self.wf):
+            kept = stamps.get(task.id)
+            if kept and task.state == TaskState.WAITING:
+                task.internal_data.update(kept)
+        leftovers = sorted(
+            {
+                t.task_spec.bpmn_name or t.task_spec.name
+                for workflow, new_spec, _ in plan
+                for t in workflow.tasks.values()
+                if new_spec.task_specs.get(t.task_spec.name) is not t.task_spec
+            }
+        )
+        if leftovers:  # pragma: no cover - the plan refuses these; fail loudly if it did not
+            raise EngineIntegrityError(
+                "迁移后仍有步骤指向旧版本：" + "、".join(leftovers),
+                {"steps": leftovers},
+                code="migration_incomplete",
+            )
+        self._advance()
+        self._loaded_at = 0.0  # every task changed: the next save rewrites all rows
+
+    def _migration_plan(self, model: CompiledModel) -> list[tuple[Any, BpmnProcessSpec, Any]]:
+        """(workflow, its new spec, its ``WorkflowDiff``) for the case and each subprocess —
+        what SpiffWorkflow's ``diff_workflow`` computes, keeping each ``SpecDiff`` for the
+        attribute-level comparison."""
+        plan = [(self.wf, model.spec, _diff(self.wf, model.spec))]
+        for sp in self.wf.subprocesses.values():
+            new_spec = model.subprocess_specs.get(sp.spec.name)
+            plan.append((sp, new_spec, _diff(sp, new_spec) if new_spec is not None else None))
+        return plan
+
+    # ----- going back: 退回 and 撤回 (engine/services/operations.py) ---------------------------
+    def has_task(self, task_id: str) -> bool:
+        """Whether ``task_id`` is a task of this workflow, in whatever state."""
+        return self._task(task_id) is not None
+
+    def passed_steps(self, task_id: str) -> list[UserTask]:
+        """The completed user tasks the case went through to reach ``task_id``: where it may
+        go back to (退回), one per step (its latest pass), oldest first, its own step left out.
+
+        That is the task's ancestors in the task tree and, behind every parallel join on the
+        way, the branches merged into it: SpiffWorkflow carries on under the branch that
+        arrived last and ends the others in a cancelled join task. A sibling branch running in
+        parallel with ``task_id`` is not behind it, so its steps are not listed.
+        """
+        task = self._task(task_id)
+        if task is None:
+            return []
+        found: dict[UUID, Task] = {}
+        seen: set[UUID] = set()
+
+        def walk(start: Task) -> None:
+            for step in _lineage(start):
+                if step.id in seen:
+                    return
+                seen.add(step.id)
+                if step.state == TaskState.COMPLETED and step.task_spec.manual:
+                    found[step.id] = step
+                if isinstance(step.task_spec, Join) and step.state == TaskState.COMPLETED:
+                    for branch_end in _merged_branches(step):
+                        walk(branch_end)
+
+        walk(task)
+        latest: dict[str, Task] = {}
+        for step in found.values():
+            name = step.task_spec.name
+            if name == task.task_spec.name:
+                continue
+            if name not in latest or step.last_state_change > latest[name].last_state_change:
+                latest[name] = step
+        return [_user_task(t) for t in sorted(latest.values(), key=lambda t: t.last_state_change)]
+
+    def reset_impact(self, step: str) -> list[tuple[str, str]] | None:
+        """What ``reset_to(step)`` would undo: ``(task id, state)`` of each user task it would
+        close (READY) or make to be done again (COMPLETED). None: no such completed step."""
+        task = self._completed_step(step)
+        if task is None:
+            return None
+        undone = _descendants(task)[1:]
+        for join in _stale_merges(task):
+            undone.extend(_descendants(join)[1:])
+        return [
+            (str(t.id), TaskState.get_name(t.state))
+            for t in undone
+            if t.task_spec.manual and t.has_state(TaskState.READY | TaskState.COMPLETED)
+        ]
+
+    def reset_to(self, step: str) -> UserTask | None:
+        """Send the case back to a completed user task: its task id, or its BPMN id for the
+        latest completed pass. None (nothing changed) when there is no such step.
+
+        ``BpmnWorkflow.reset_from_task_id`` drops the task's descendants and makes it READY
+        again with the data it had before it ran (its parent's). It keeps its task id.
+
+        Inside a parallel section that is not enough: when the join already fired through a
+        sibling branch, the steps after the join hang below *that* branch and stay READY next
+        to the reopened one (checked on 3.2.0: 出件 stayed open beside a reopened 发票申领).
+        Those are dropped here, so the case waits at the join again; the sibling branches stay
+        completed, and when the reopened branch arrives the join fires and merges all of them
+        (SpiffWorkflow's ``UnstructuredJoin`` counts a completed branch whose join instance
+        already ran or was cancelled).
+        """
+        task = self._completed_step(step)
+        if task is None:
+            return None
+        self.wf.reset_from_task_id(task.id)
+        for join in _stale_merges(task):
+            join._drop_children(force=True)
+            join.last_state_change = time.time()  # its stored row must forget those children
+        self._advance()
+        return _user_task(task)
+
+    def _task(self, task_id: str) -> Task | None:
+        try:
+            return self.wf.get_task_from_id(UUID(task_id))
+        except (WorkflowException, ValueError):
+            return None
+
+    def _completed_step(self, step: str) -> Task | None:
+        task = self._task(step)
+        if task is None:
+            passes = [
+                t
+                for t in _all_tasks(self.wf)
+                if t.state == TaskState.COMPLETED
+                and t.task_spec.manual
+                and step in (t.task_spec.bpmn_id, t.task_spec.name)
+            ]
+            task = max(passes, key=lambda t: t.last_state_change, default=None)
+        if task is None or task.state != TaskState.COMPLETED or not task.task_spec.manual:
+            return None
+        return task
+
     # ----- persistence -----------------------------------------------------------------------
     def changes(self) -> Changes:
         """Task rows touched since load (and their children, whose deltas depend on them)."""
@@ -384,6 +557,73 @@ class CaseRun:
             for key, sp in self.wf.subprocesses.items()
         }
         return json.loads(_dumps(props))
+
+
+class MigrationRefused(Exception):
+    """The case cannot move to the other version; ``reasons`` say why, one line each."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("；".join(reasons))
+        self.reasons = reasons
+
+
+# Spec attributes that may differ without changing what a finished or waiting step did or does.
+_MIGRATION_NEUTRAL = frozenset(
+    {"inputs", "outputs", "cond_task_specs", "default_task_spec", "documentation", "description"}
+)
+_SETTLED = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_TIMER_STAMPS = ("onewindow_due", "event_value")
+
+
+def _diff(workflow, new_spec: BpmnProcessSpec) -> tuple[SpecDiff, WorkflowDiff]:
+    spec_diff = SpecDiff(REGISTRY, workflow.spec, new_spec)
+    return spec_diff, WorkflowDiff(workflow, spec_diff)
+
+
+def _migration_problems(plan) -> list[str]:
+    """Reasons, human steps first; the engine's internal tasks (boundary splits, joins) only
+    when nothing a designer drew explains the refusal."""
+    found: dict[str, int] = {}
+
+    def add(reason: str, spec) -> None:
+        rank = 0 if spec is not None and spec.manual else 1
+        if spec is not None and not spec.bpmn_id:
+            rank = 2
+        found.setdefault(reason, rank)
+
+    for workflow, new_spec, diffs in plan:
+        if diffs is None:
+            add(f"子流程 {workflow.spec.name} 在新版本中不存在", None)
+            continue
+        spec_diff, _workflow_diff = diffs
+        for task in workflow.tasks.values():
+            spec = task.task_spec
+            label = spec.bpmn_name or spec.bpmn_id or spec.name
+            aligned = spec_diff.alignment.get(spec)
+            if not task.has_state(_SETTLED):
+                if new_spec.task_specs.get(spec.name) is None and not _reset_with_parent(task):
+                    add(f"流程中已预测的步骤 {label} 在新版本中不存在", spec)
+                continue
+            where = "已完成的步骤" if task.state == TaskState.COMPLETED else "当前步骤"
+            if aligned is None or aligned.name != spec.name:
+                add(f"{where} {label} 在新版本中不存在", spec)
+            elif set(spec_diff.comparisons.get(spec, [])) - _MIGRATION_NEUTRAL:
+                add(f"{where} {label} 在新版本中被修改", spec)
+    best = min(found.values(), default=0)
+    keep = [reason for reason, rank in found.items() if rank < 2 or best == 2]
+    return sorted(keep, key=lambda reason: found[reason])
+
+
+def _reset_with_parent(task: Task) -> bool:
+    """A predicted task below a READY or WAITING one: migration drops and re-predicts it."""
+    parent = task.parent
+    while parent is not None:
+        if parent.state in (TaskState.READY, TaskState.WAITING):
+            return True
+        if parent.state == TaskState.COMPLETED:
+            return False
+        parent = parent.parent
+    return False
 
 
 def _process_properties(workflow) -> dict[str, Any]:
@@ -441,3 +681,65 @@ def _user_task(task: Task) -> UserTask:
         properties=dict(spec.extensions.get("properties", {})),
         data=task.data,
     )
+
+
+# ----- tree walks for going back (no depth limit, unlike SpiffWorkflow's iterators) ---------------
+
+
+def _lineage(task: Task):
+    """``task``'s ancestors, nearest first; out of a subprocess into the task that runs it."""
+    current = task
+    while True:
+        parent = current.parent
+        if parent is None:
+            parent_id = getattr(current.workflow, "parent_task_id", None)
+            if parent_id is None:
+                return
+            parent = current.workflow.top_workflow.get_task_from_id(parent_id)
+            if parent is None:
+                return
+        yield parent
+        current = parent
+
+
+def _is_below(task: Task, ancestor: Task) -> bool:
+    return any(a is ancestor for a in _lineage(task))
+
+
+def _descendants(task: Task) -> list[Task]:
+    """``task`` and every task below it in its workflow, parents first."""
+    out, stack = [], [task]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(current.children))
+    return out
+
+
+def _merged_branches(join: Task) -> list[Task]:
+    """The join tasks of the other branches merged by ``join`` in the same pass."""
+    earlier = next((a for a in _lineage(join) if a.task_spec is join.task_spec), None)
+    return [
+        t
+        for t in join.workflow.tasks.values()
+        if t.task_spec is join.task_spec
+        and t is not join
+        and t.has_state(TaskState.FINISHED_MASK)
+        and not _is_below(join, t)
+        and not _is_below(t, join)
+        and (earlier is None or _is_below(t, earlier))
+    ]
+
+
+def _stale_merges(task: Task) -> list[Task]:
+    """Joins ``task``'s branch leads to that already fired through a sibling branch."""
+    joins = {t.task_spec for t in _descendants(task) if isinstance(t.task_spec, Join)}
+    return [
+        t
+        for t in task.workflow.tasks.values()
+        if t.task_spec in joins
+        and t.state == TaskState.COMPLETED
+        and t.children
+        and not _is_below(task, t)
+        and not _is_below(t, task)
+    ]

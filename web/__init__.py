@@ -41,13 +41,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         auth,
+        chains_admin,
         clerk,
         cli,
         clock_pages,
         database,
+        designer,
         errors,
         i18n,
         notices,
+        operations_pages,
         public,
         vendor,
     )
@@ -62,6 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(clock_pages.bp)
+    app.register_blueprint(designer.bp)
+    app.register_blueprint(chains_admin.bp)
+    app.register_blueprint(operations_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

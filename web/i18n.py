@@ -633,8 +633,9 @@ EN_CATALOG: dict[str, str] = {
     "编辑内容": "What to edit",
     "流程图编辑器": "Process diagram editor",
     "元素属性": "Element properties",
-    "画布快捷键：Ctrl+Z 撤销，Ctrl+Y 重做，Delete 删除，Ctrl+S 保存草稿。": (
-        "Canvas keys: Ctrl+Z undo, Ctrl+Y redo, Delete deletes, Ctrl+S saves the draft."
+    "画布快捷键：Ctrl+F 查找并选中元素，Ctrl+Z 撤销，Ctrl+Y 重做，Ctrl+S 保存草稿。": (
+        "Canvas keys: Ctrl+F finds and selects an element, Ctrl+Z undo, Ctrl+Y redo,"
+        " Ctrl+S saves the draft."
     ),
     "校验结果": "Validation result",
     "表单文件": "Form file",
@@ -660,6 +661,161 @@ EN_CATALOG: dict[str, str] = {
     "视图": "Views",
     "返回流程图": "Back to the diagram",
     "决策表编辑器": "Decision table editor",
+    # Approval chains (web/chains_admin.py, templates/chains/)
+    "审批链配置": "Approval chains",
+    "审批链决定审批步骤由谁、以何种方式、在什么条件下审批。": (
+        "An approval chain says who approves an approval step, how, and when."
+    ),
+    "修改保存为新版本：自生效时间起，办件进入下一审批层级即按新版本执行。": (
+        "Changes are saved as a new version: from its effective time, cases follow it at "
+        "their next level."
+    ),
+    "审批链标识只能包含字母、数字、点、下划线和连字符": (
+        "A chain key may only contain letters, digits, dots, underscores and hyphens"
+    ),
+    "标识须与流程模型中用户任务的 approvalChain 属性一致，如 enterprise_startup.amr。": (
+        "The key must match the approvalChain property of the model's user task, "
+        "e.g. enterprise_startup.amr."
+    ),
+    "尚无审批链": "No approval chains yet",
+    "新建审批链": "New approval chain",
+    "新建": "New",
+    "全部": "All",
+    "标识": "Key",
+    "层级": "Levels",
+    "生效版本": "Version in force",
+    "生效时间": "Effective from",
+    "说明": "Note",
+    "尚未生效": "Not in force yet",
+    "（最新 v%(v)s）": " (latest v%(v)s)",
+    "基于第 %(v)s 版编辑": "editing from version %(v)s",
+    "适用范围": "Scope",
+    "审批层级": "Levels",
+    "第 %(n)s 级": "Level %(n)s",
+    "层级名称": "Level name",
+    "如：科长审核": "e.g. Section chief review",
+    "审批人规则": "Approvers",
+    "规则取值": "Rule value",
+    "角色代码；部门负责人可留空（本部门）；指定人员用逗号分隔用户名；数据字段如 reviewer": (
+        "Role code; department head may be left empty (this department); named users as "
+        "comma-separated usernames; a data field such as reviewer"
+    ),
+    "审批方式": "Mode",
+    "通过比例（按比例通过时）": "Ratio (ratio mode)",
+    "条件（为假时跳过本级）": "Condition (the level is skipped when false)",
+    "序号": "Order",
+    "上移": "Up",
+    "下移": "Down",
+    "上移第 %(n)s 级": "Move level %(n)s up",
+    "下移第 %(n)s 级": "Move level %(n)s down",
+    "删除本级": "Remove level",
+    "添加层级": "Add a level",
+    "新增层级：填写下面一组": "New level: fill in the fields below",
+    "预览": "Preview",
+    "按本页（未保存）的层级，预览某个办件或样例数据会交给哪些人审批。": (
+        "Preview who would approve a case or sample data with the levels on this page (unsaved)."
+    ),
+    "或样例数据（JSON）": "or sample data (JSON)",
+    "预览结果": "Preview result",
+    "是否执行": "Runs",
+    "执行": "Runs",
+    "跳过（条件不成立）": "Skipped (condition is false)",
+    "审批人": "Approvers",
+    "需同意": "Approvals needed",
+    "条件无法计算，按执行处理：": "The condition could not be evaluated; the level runs: ",
+    "回避（申请人本人）：": "Removed (the applicant): ",
+    "无人可审，转部门负责人": "No approver: falls to the department head",
+    "无人可审，转系统管理员": "No approver: falls to the administrator",
+    "保存为新版本": "Save as a new version",
+    "修改说明": "Change note",
+    "生效时间（留空立即生效）": "Effective from (empty: now)",
+    "已保存审批链 %(key)s 第 %(version)s 版": "Saved approval chain %(key)s version %(version)s",
+    "保存时间": "Saved at",
+    "变更": "Changes",
+    "生效中": "In force",
+    "载入编辑": "Load to edit",
+    "尚无版本：保存后生成第 1 版": "No versions yet: saving makes version 1",
+    "部门角色": "Role in the department",
+    "部门负责人": "Department head",
+    "指定人员": "Named users",
+    "办件数据中的人员": "User from the case data",
+    "企业服务专员": "Enterprise service commissioner",
+    "单人审批": "Single approver",
+    "会签（全部同意）": "All must approve (会签)",
+    "或签（任一人）": "Any one approves (或签)",
+    "依次审批": "One after another",
+    "按比例通过": "By ratio",
+    # Task operations (办理操作), comments, 抄送 and notifications (web/operations_pages.py)
+    "办理操作": "Task actions",
+    "退回到": "Send back to",
+    "退回原因": "Reason for sending back",
+    "由 %(user)s 从“%(step)s”退回": "Sent back by %(user)s from “%(step)s”",
+    "已退回": "Sent back",
+    "转办给": "Transfer to",
+    "已转办": "Transferred",
+    "委派": "Delegate",
+    "委派给": "Delegate to",
+    "已委派": "Delegated",
+    "被委派人办理后，任务交回您确认办理": (
+        "The delegate works on the task, then it comes back to you to complete."
+    ),
+    "本任务由 %(owner)s 委派，办理后交回委派人": (
+        "Delegated by %(owner)s: when you have done it, it goes back to them."
+    ),
+    "加签": "Add a co-signer",
+    "加签人": "Co-signer",
+    "加签人（用户名，多个以逗号分隔）": "Co-signers (user names, separated by commas)",
+    "方式": "How",
+    "前加签": "Before",
+    "后加签": "After",
+    "前加签：加签人先签署，再由您办理": "Before: the co-signers answer first, then you decide",
+    "后加签：您办理后，加签人均同意方可流转": (
+        "After: once you have completed, the step moves on only when all co-signers agree"
+    ),
+    "已加签": "Co-signers added",
+    "减签": "Remove co-signers",
+    "取消以下加签人": "Remove these co-signers",
+    "已减签": "Co-signers removed",
+    "待签署": "Waiting for an answer",
+    "待办理人提交后签署": "Answers after the assignee has completed",
+    "已签署": "Answered",
+    "等待加签人签署意见": "Waiting for the co-signers' answers",
+    "签署意见": "Your answer",
+    "提交意见": "Submit the answer",
+    "已签署意见": "Answer submitted",
+    "加签意见": "Co-signer's answer",
+    "催办": "Urge",
+    "催办说明": "Note with the reminder",
+    "已催办": "Reminder sent",
+    "撤回": "Withdraw",
+    "已撤回": "Withdrawn",
+    "下一步骤尚未处理时，可撤回您办理的步骤": (
+        "You can withdraw a step you completed while nobody has worked on the next one yet."
+    ),
+    "抄送": "Copy to",
+    "抄送给（用户名，多个以逗号分隔）": "Copy to (user names, separated by commas)",
+    "已抄送": "Copied",
+    "抄送人": "Copied by",
+    "抄送我的": "Copied to me",
+    "查看办件": "Open the case",
+    "查看（未读）": "Open (unread)",
+    "暂无抄送给您的办件": "No cases have been copied to you",
+    "意见与附件": "Comments and attachments",
+    "暂无意见": "No comments yet",
+    "附件（PDF、JPEG、PNG、DOCX、XLSX，每个不超过 10 MB）": (
+        "Attachments (PDF, JPEG, PNG, DOCX, XLSX; at most 10 MB each)"
+    ),
+    "发表意见": "Post the comment",
+    "意见已发表": "Comment posted",
+    "消息": "Messages",
+    "%(count)s 条未读": "%(count)s unread",
+    "新待办": "New task",
+    "未读": "Unread",
+    "内容": "Message",
+    "标为已读": "Mark as read",
+    "全部标为已读": "Mark all as read",
+    "已将 %(count)s 条消息标为已读": "%(count)s messages marked as read",
+    "暂无消息": "No messages",
 }
 
 

@@ -17,6 +17,7 @@ from .. import models
 from ..runtime import CaseRun, CompiledModel, PendingTimer, compiled
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
+from .notifications import announce_new_tasks
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -205,15 +206,24 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
     Open rows whose workflow task is no longer READY were cancelled by the engine (a boundary
     event, a branch that was not taken); the completed task was already closed by its service.
     """
+    from . import chains  # approval chain steps (engine/services/chains.py)
+
     ready = {t.id: t for t in run.ready_user_tasks()}
     open_rows = uow.session.scalars(
         select(models.HumanTask).where(
             models.HumanTask.case_id == case.id,
-            models.HumanTask.state.in_(("ready", "claimed")),
+            # waiting_sign: a task waiting for its added signers (services/operations.py)
+            models.HumanTask.state.in_(("ready", "claimed", chains.STEP_STATE, "waiting_sign")),
         )
     ).all()
     for row in open_rows:
-        if row.id not in ready:
+        if row.id not in ready and row.parent_id is None:
+            row.state = "cancelled"
+    chains.follow_steps([r for r in open_rows if r.chain_id is not None or r.parent_id is None])
+    # Other rows with a parent (added signers, services/operations.py) end with that row.
+    still_there = {r.id for r in open_rows if r.state != "cancelled"}
+    for row in open_rows:
+        if row.parent_id and row.chain_id is None and row.parent_id not in still_there:
             row.state = "cancelled"
     known = {row.id for row in open_rows}
     definition = definition_of(uow.session, case.definition_id)
@@ -222,6 +232,9 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
         if task_id in known:
             continue
         info = definition.meta(task.spec_name)
+        if chains.CHAIN_PROPERTY in task.properties:
+            created += chains.start_step(uow, case, task, info)
+            continue
         due_days = int(info["due_working_days"]) if info.get("due_working_days") else None
         row = models.HumanTask(
             id=task_id,
@@ -236,8 +249,10 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
         )
         uow.session.add(row)
         created.append(row)
+    announce_new_tasks(uow, case, created)
     still_open = [row for row in open_rows if row.state in ("ready", "claimed")]
-    return TaskSync(created, still_open + created)
+    synced = TaskSync(created, still_open + created)
+    return chains.finish_skipped_steps(uow, case, run, synced, ready)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import validate_form
 from ..uow import UnitOfWork
+from . import chains as chain_service
 from . import clock
 from .cases import department_names
 from .common import definition_of, finish_if_done, load_run, record, save_run, sync_tasks
@@ -48,10 +49,12 @@ def list_tasks(
     if scope == "mine":
         claimable = (
             (task.assignee.is_(None))
+            & chain_service.no_candidates()
             & (task.department_code == user.department_code)
             & or_(task.role.is_(None), task.role.in_(sorted(user.role_codes)))
         )
-        query = query.where(or_(task.assignee == user.username, claimable))
+        named = task.assignee.is_(None) & chain_service.candidate_clause(user.username)
+        query = query.where(or_(task.assignee == user.username, claimable, named))
     elif scope == "department":
         query = query.where(
             task.department_code == user.department_code, access.visible_tasks(user)
@@ -96,6 +99,8 @@ def get_task(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]
     view = views.task_view(task, department_names(uow), clock.task_light(uow, task))
     view["form"] = form_of(task)
     view["data"] = task.data if task.state == "completed" else _prefill(task.case.data)
+    if task.state in OPEN_STATES and task.data:  # a draft: returned, withdrawn or delegated
+        view["data"] = {**view["data"], **task.data}
     view["case"] = views.case_summary(task.case, clock.list_light(uow, task.case))
     view["can_complete"] = task.state in OPEN_STATES and _may_act(user, task)
     view["can_claim"] = task.state == "ready" and access.is_candidate(user, task)
@@ -186,11 +191,18 @@ def complete(
         raise Forbidden("您不是该任务的办理人", code="not_assignee")
     if not task.assignee and not access.is_candidate(user, task):
         raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
+    from . import operations  # 委派 and 加签: a completion that is not (yet) the Spiff task's
+
+    taken = operations.take_over_completion(uow, user, task, data, comment)
+    if taken is not None:
+        return taken
     case = task.case
     definition = definition_of(uow.session, case.definition_id)
     meta = definition.meta(task.spec_name)
     if meta.get("form"):
         validate_form(definition.files[meta["form"]], data)
+    if task.parent_id and task.chain_id is not None:  # a level of an approval chain step
+        return Completion(case, *chain_service.complete_level(uow, user, task, data, comment))
     run = load_run(uow, case)
     spiff_task = run.find_ready(task.id)
     if spiff_task is None:

@@ -35,10 +35,11 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
     )
-    from . import auth, cases, clock, public, service_items, tasks
+    from . import auth, cases, chains, clock, operations, public, service_items, tasks
     from . import models as model_routes
 
-    for module in (auth, service_items, cases, tasks, clock, model_routes, public):
+    modules = (auth, service_items, cases, tasks, operations, clock, model_routes, chains, public)
+    for module in modules:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

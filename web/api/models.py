@@ -1,4 +1,5 @@
-"""Process models: deploy versions, list them, read deployed files."""
+"""Process models: deploy versions, list them, read deployed files — and the designer's
+workbench: drafts, validation, deploying the draft, version diffs, case migration, live stats."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from flask_smorest import Blueprint
 
 from engine.definitions import MODEL_SUFFIXES
 from engine.errors import BadRequest
+from engine.services import designer as designer_service
 from engine.services import models as model_service
 
-from . import api_call, created, listing, paging, schemas
+from . import api_call, created, listing, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_models", __name__, description="流程模型 Process models")
 
@@ -79,10 +81,10 @@ def deploy() -> Any:
         key = (request.form.get("key") or "").strip()
         if not key:
             raise BadRequest("缺少模型标识 key", {"field": "key"})
-        result = model_service.deploy_model(
+        result = designer_service.deploy_files(
             uow, user, key, uploaded_files(), request.form.get("note", "")
         )
-        body = {"key": key, **model_service.version_view(result.definition)}
+        body = designer_service.deployment_view(key, result)
     return created(body) if result.created else jsonify(body)
 
 
@@ -103,3 +105,106 @@ def version_file(key: str, version: int, name: str) -> Any:
         text = model_service.version_file(uow, key, version, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     return Response(text, mimetype=mimetype)
+
+
+# ---- The designer's workbench -------------------------------------------------------------------
+
+
+@blp.get("/process-models/<key>/draft")
+@blp.response(200, schemas.ModelDraft)
+@blp.doc(security=[{"bearerAuth": []}])
+def get_draft(key: str) -> Any:
+    """The model's draft, or its newest version's files when it has none (``is_draft`` false)."""
+    with api_call(write=False) as (uow, user):
+        return jsonify(designer_service.get_draft(uow, user, key))
+
+
+@blp.put("/process-models/<key>/draft")
+@blp.response(200, schemas.ModelDraft)
+@blp.alt_response(413, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.ModelFiles))
+def save_draft(key: str) -> Any:
+    with api_call() as (uow, user):
+        body = parse_body(schemas.ModelFiles)
+        return jsonify(designer_service.save_draft(uow, user, key, body["files"]))
+
+
+@blp.post("/process-models/<key>/validate")
+@blp.response(200, schemas.ValidationReport)
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.ValidateModel))
+def validate_model(key: str) -> Any:
+    """Problems and notes, always 200: validation found them, the request did not fail."""
+    with api_call(write=False) as (uow, user):
+        body = parse_body(schemas.ValidateModel)
+        return jsonify(designer_service.validate(uow, user, key, body.get("files")))
+
+
+@blp.post("/process-models/<key>/deploy")
+@blp.response(201, schemas.Deployment)
+@blp.alt_response(200, schema=schemas.Deployment)
+@blp.alt_response(422, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.DeployDraft))
+def deploy_draft(key: str) -> Any:
+    """Deploy the draft: 201 a new version, 200 identical to the newest (none made), 422 with
+    ``details.problems``. The draft is cleared unless refused."""
+    with api_call() as (uow, user):
+        body = parse_body(schemas.DeployDraft)
+        result = designer_service.deploy_draft(uow, user, key, body["note"])
+        payload = designer_service.deployment_view(key, result)
+    return created(payload) if result.created else jsonify(payload)
+
+
+@blp.get("/process-models/<key>/diff")
+@blp.response(200, schemas.ModelDiff)
+@blp.doc(
+    security=[{"bearerAuth": []}],
+    parameters=[
+        {
+            "name": "from",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "版本号或 draft",
+        },
+        {
+            "name": "to",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "版本号或 draft",
+        },
+    ],
+)
+def diff(key: str) -> Any:
+    """Element-level diff; ``to`` defaults to the newest version, ``from`` to the one before."""
+    with api_call(write=False) as (uow, user):
+        return jsonify(
+            designer_service.diff(uow, user, key, request.args.get("from"), request.args.get("to"))
+        )
+
+
+@blp.post("/process-models/<key>/migrations")
+@blp.response(200, schemas.MigrationResults)
+@blp.doc(security=[{"bearerAuth": []}], requestBody=request_body(schemas.MigrateCases))
+def migrate(key: str) -> Any:
+    """Move running cases to another version (or, with ``dry_run``, say whether each can)."""
+    with api_call() as (uow, user):
+        body = parse_body(schemas.MigrateCases)
+        results = designer_service.migrate_cases(
+            uow, user, key, body["to_version"], body["cases"], body["dry_run"]
+        )
+    return jsonify({"dry_run": body["dry_run"], "results": results})
+
+
+@blp.get("/process-models/<key>/stats")
+@blp.response(200, schemas.ModelStats)
+@blp.doc(
+    security=[{"bearerAuth": []}],
+    parameters=[{"name": "version", "in": "query", "schema": {"type": "integer"}}],
+)
+def stats(key: str) -> Any:
+    raw = request.args.get("version")
+    try:
+        version = int(raw) if raw else None
+    except ValueError as error:
+        raise BadRequest("version 应为整数", {"field": "version"}) from error
+    with api_call(write=False) as (uow, user):
+        return jsonify(designer_service.stats(uow, user, key, version))

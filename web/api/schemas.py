@@ -190,3 +190,102 @@ class SetCalendarDay(Schema):
         validate=validate.Length(max=256),
         metadata={"description": "依据：通知文号或来源"},
     )
+
+
+# ---- The process designer's workbench (web/api/models.py) --------------------------------------
+
+
+class ModelFiles(Schema):
+    files = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "{文件名: UTF-8 文本}：*.bpmn、*.dmn、forms/*.json，最大 2 MB"},
+    )
+
+
+class ValidateModel(Schema):
+    files = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "要校验的文件；省略时校验草稿（无草稿时校验最新版本）"},
+    )
+
+
+class DeployDraft(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ModelDraft(Loose):
+    key = fields.String()
+    files = fields.Dict()
+    base_version = fields.Integer(allow_none=True)
+    updated_by = fields.String()
+    updated_at = fields.String()
+    is_draft = fields.Boolean(metadata={"description": "false：没有草稿，返回的是最新版本的文件"})
+
+
+class ModelProblem(Loose):
+    file = fields.String()
+    line = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+    level = fields.String(metadata={"description": "notes only: warning | info"})
+
+
+class ValidationReport(Loose):
+    key = fields.String()
+    valid = fields.Boolean()
+    problems = fields.List(fields.Nested(ModelProblem))
+    notes = fields.List(fields.Nested(ModelProblem))
+
+
+class Deployment(ModelVersion):
+    key = fields.String()
+    created = fields.Boolean()
+    notes = fields.List(fields.Nested(ModelProblem))
+
+
+class DiffElement(Loose):
+    id = fields.String()
+    type = fields.String()
+    name = fields.String()
+    changes = fields.Dict(
+        metadata={"description": "{facet: [old, new]}; properties: {name: [old, new]}"}
+    )
+
+
+class ModelDiff(Loose):
+    key = fields.String()
+    added = fields.List(fields.Nested(DiffElement))
+    removed = fields.List(fields.Nested(DiffElement))
+    changed = fields.List(fields.Nested(DiffElement))
+
+
+class MigrateCases(Schema):
+    to_version = fields.Integer(required=True, strict=True)
+    cases = fields.Raw(
+        required=True, metadata={"description": '办件编号列表，或 "all"（该模型所有未办结的办件）'}
+    )
+    dry_run = fields.Boolean(load_default=False)
+
+
+class MigrationResult(Loose):
+    case_no = fields.String()
+    ok = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    from_version = fields.Integer(allow_none=True)
+    to_version = fields.Integer()
+
+
+class MigrationResults(Loose):
+    dry_run = fields.Boolean()
+    results = fields.List(fields.Nested(MigrationResult))
+
+
+class ModelStats(Loose):
+    key = fields.String()
+    version = fields.Integer()
+    elements = fields.Dict(
+        metadata={"description": "{element_id: {waiting, completed, avg_dwell_hours}}"}
+    )

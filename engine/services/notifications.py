@@ -1,0 +1,237 @@
+"""Notifications (消息): in-app rows for each user, and outbound channels (SMS, e-mail).
+
+``notify`` writes one ``notification`` row per user and, once the unit of work has committed,
+hands each message to every registered outbound channel — so a rolled-back operation never
+texts anybody, and a channel that fails is logged without undoing the operation.
+
+A channel is anything with ``send(username, message)``. The demo registers ``LoggingChannel``,
+which logs the SMS/e-mail it would send; a deployment replaces the registry (``set_channels``)
+with gateways to the SMS platform and the mail server.
+
+Kinds: ``new_task`` (a task for you or your department, an added signature), ``urged``,
+``returned``, ``cc``, ``delegated`` (also when a delegated task comes back), ``transferred``,
+``signed`` (the added signers have answered).
+
+New tasks of a whole department (no assignee) are announced in-app only, with one
+``INSERT … SELECT`` per task over the department's candidates (``announce_new_tasks``): no
+per-user query, and no SMS to a whole department for each step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from sqlalchemy import Select, func, insert, literal, select, update
+
+from .. import access, models, views
+from ..errors import NotFound
+from ..uow import UnitOfWork
+
+log = logging.getLogger("onewindow.notifications")
+
+KINDS = ("new_task", "urged", "returned", "cc", "delegated", "transferred", "signed")
+MAX_MESSAGE = 500
+
+
+class Channel(Protocol):
+    """An outbound channel: SMS, e-mail, the government messaging app …"""
+
+    def send(self, username: str, message: str) -> None: ...
+
+
+class LoggingChannel:
+    """The demo's channel: logs the SMS / e-mail it would send."""
+
+    def __init__(self, logger: logging.Logger | None = None):
+        self.log = logger or log
+
+    def send(self, username: str, message: str) -> None:
+        self.log.info("短信/邮件（演示，未发送）→ %s：%s", username, message)
+
+
+_channels: list[Channel] = [LoggingChannel()]
+
+
+def channels() -> list[Channel]:
+    return list(_channels)
+
+
+def set_channels(replacement: Iterable[Channel]) -> list[Channel]:
+    """Replace the outbound channels (the app at start-up, tests); returns the previous ones."""
+    global _channels
+    previous, _channels = _channels, list(replacement)
+    return previous
+
+
+def _deliver(outbound: list[tuple[str, str]]) -> None:
+    for channel in channels():
+        for username, message in outbound:
+            try:
+                channel.send(username, message)
+            except Exception:  # a gateway failure must not break the operation that notified
+                log.exception("outbound channel %r failed for %s", channel, username)
+
+
+def notify(
+    uow: UnitOfWork,
+    usernames: Iterable[str | None],
+    kind: str,
+    message: str,
+    case: models.Case | None = None,
+    task_id: str | None = None,
+) -> list[models.Notification]:
+    """One in-app notification per (distinct) user, and the outbound channels after commit."""
+    message = message[:MAX_MESSAGE]
+    now = models.utcnow()
+    rows = []
+    for username in dict.fromkeys(u for u in usernames if u):
+        row = models.Notification(
+            username=username,
+            kind=kind,
+            case_id=case.id if case is not None else None,
+            task_id=task_id,
+            message=message,
+            created_at=now,
+        )
+        uow.session.add(row)
+        rows.append(row)
+    if rows:
+        outbound = [(row.username, message) for row in rows]
+        uow.on_commit(lambda: _deliver(outbound))
+    return rows
+
+
+def candidates_query(task: models.HumanTask) -> Select:
+    """Usernames of the active users who may claim ``task`` (as ``access.is_candidate``)."""
+    user = models.User
+    if task.candidates:
+        return select(user.username).where(
+            user.username.in_(list(task.candidates)), user.active.is_(True)
+        )
+    roles = [task.role] if task.role else sorted(access.CASE_WORK_ROLES)
+    return (
+        select(user.username)
+        .join(models.Department, models.Department.id == user.department_id)
+        .join(models.UserRole, models.UserRole.user_id == user.id)
+        .join(models.Role, models.Role.id == models.UserRole.role_id)
+        .where(
+            models.Department.code == task.department_code,
+            models.Role.code.in_(roles),
+            user.active.is_(True),
+        )
+        .distinct()
+    )
+
+
+def announce_new_tasks(uow: UnitOfWork, case: models.Case, rows: list[models.HumanTask]) -> None:
+    """``new_task`` for tasks that just appeared: in-app only, one statement per task."""
+    now = models.utcnow()
+    for row in rows:
+        if row.state not in ("ready", "claimed") or row.parent_id is not None:
+            continue  # approval-chain levels announce themselves (services/chains.py)
+        message = f"新待办：{row.name}（办件 {case.case_no}）"
+        if row.assignee:
+            uow.session.add(
+                models.Notification(
+                    username=row.assignee,
+                    kind="new_task",
+                    case_id=case.id,
+                    task_id=row.id,
+                    message=message,
+                    created_at=now,
+                )
+            )
+            continue
+        who = candidates_query(row).subquery()
+        uow.session.execute(
+            insert(models.Notification).from_select(
+                ["username", "kind", "case_id", "task_id", "message", "created_at"],
+                select(
+                    who.c.username,
+                    literal("new_task"),
+                    literal(case.id),
+                    literal(row.id),
+                    literal(message),
+                    literal(now, models.Notification.created_at.type),
+                ),
+            )
+        )
+
+
+# ----- reading ---------------------------------------------------------------------------------
+
+
+def notification_view(row: models.Notification, case_no: str | None = None) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "message": row.message,
+        "case_no": case_no,
+        "task_id": row.task_id,
+        "created_at": views.iso(row.created_at),
+        "read_at": views.iso(row.read_at),
+        "read": row.read_at is not None,
+    }
+
+
+def list_notifications(
+    uow: UnitOfWork,
+    user: models.User,
+    *,
+    unread: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[list[dict[str, Any]], int]:
+    note = models.Notification
+    where = [note.username == user.username]
+    if unread:
+        where.append(note.read_at.is_(None))
+    total = uow.session.scalar(select(func.count()).select_from(note).where(*where)) or 0
+    rows = uow.session.execute(
+        select(note, models.Case.case_no)
+        .outerjoin(models.Case, models.Case.id == note.case_id)
+        .where(*where)
+        .order_by(note.created_at.desc(), note.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return [notification_view(row, case_no) for row, case_no in rows], total
+
+
+def unread_count(uow: UnitOfWork, username: str) -> int:
+    note = models.Notification
+    return (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(note)
+            .where(note.username == username, note.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(uow: UnitOfWork, user: models.User, notification_id: int) -> dict[str, Any]:
+    """Mark one of the caller's notifications read; someone else's answers 404."""
+    row = uow.session.get(models.Notification, notification_id)
+    if row is None or row.username != user.username:
+        raise NotFound(f"消息 {notification_id} 不存在", code="notification_not_found")
+    if row.read_at is None:
+        row.read_at = models.utcnow()
+    case_no = None
+    if row.case_id is not None:
+        case_no = uow.session.scalar(
+            select(models.Case.case_no).where(models.Case.id == row.case_id)
+        )
+    return notification_view(row, case_no)
+
+
+def mark_all_read(uow: UnitOfWork, user: models.User) -> int:
+    note = models.Notification
+    result = uow.session.execute(
+        update(note)
+        .where(note.username == user.username, note.read_at.is_(None))
+        .values(read_at=models.utcnow())
+    )
+    return result.rowcount or 0
