@@ -418,10 +418,6 @@ class CaseRun:
         return plan
 
     # ----- going back: 退回 and 撤回 (engine/services/operations.py) ---------------------------
-    def has_task(self, task_id: str) -> bool:
-        """Whether ``task_id`` is a task of this workflow, in whatever state."""
-        return self._task(task_id) is not None
-
     def passed_steps(self, task_id: str) -> list[UserTask]:
         """The completed user tasks the case went through to reach ``task_id``: where it may
         go back to (退回), one per step (its latest pass), oldest first, its own step left out.
