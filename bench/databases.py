@@ -13,11 +13,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import demo, models
+from engine.catalogue import read_items, upsert_item
 from engine.db import make_engine, make_session_factory
 from engine.schema import upgrade
+from engine.services.designer import deploy_files
 from engine.uow import UnitOfWork
 
-from .settings import MODEL, PASSWORD, PG_ADMIN, ROOT
+from .settings import MODEL, PASSWORD, PG_ADMIN, ROOT, SOURCE_MODEL
+from .workload import rework_files
 
 
 @dataclass
@@ -77,6 +80,11 @@ def _prepared(backend: str, url: str) -> Iterator[BenchDatabase]:
 def _load_demo(sessions: sessionmaker[Session]) -> None:
     with UnitOfWork(sessions) as uow:
         demo.load_all(uow, PASSWORD, ROOT / "workflows", ROOT / "bpmn")
+        deploy_files(uow, None, MODEL, rework_files(), "benchmark workload")
+        [source] = [i for i in read_items(ROOT / "workflows") if i["process_key"] == SOURCE_MODEL]
+        upsert_item(
+            uow, {**source, "code": f"BENCH-{MODEL}", "name": "基准测试事项", "process_key": MODEL}
+        )
 
 
 def _service_item(sessions: sessionmaker[Session]) -> str:

@@ -14,7 +14,6 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.definitions import read_model_folder
 from engine.runtime import SERIALIZER, CompiledModel, compile_model
 from engine.sandbox import script_engine
 from engine.security import hash_password
@@ -25,17 +24,17 @@ from .settings import (
     LATENCY_CASES,
     LATENCY_ROUNDS,
     MODEL,
-    ROOT,
     SAVE_SAMPLES,
     STEP_DATA,
 )
 from .stats import median, summary_ms
+from .workload import rework_files
 
 Engine = PythonScriptEngine
 
 
 def load_model() -> CompiledModel:
-    return compile_model(read_model_folder(ROOT / "bpmn" / MODEL), MODEL)
+    return compile_model(rework_files(), MODEL)
 
 
 def new_state(model: CompiledModel, engine: Engine) -> str:

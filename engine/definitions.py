@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -594,6 +595,122 @@ class _ModelChecker:
         return None
 
 
+# ----- decision tables (DMN) ----------------------------------------------------------------------
+# SpiffWorkflow 3.2.0 reads one decision per .dmn file: a file with several ``<decision>``
+# elements crashes its parser ("'list' object has no attribute 'tag'") and the business rule task
+# can only name the first one. Such files are refused here with the decisions they hold. Cells are
+# evaluated by the sandbox script engine, so they must compile there, as the DMN engine builds them.
+
+_DmnProblem = tuple[str, int | None, str | None, str]  # file, line, element, message
+_DMN_INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # the engine's "?" rule
+
+
+def _dmn_children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [child for child in element if _local(child) == name]
+
+
+def _dmn_text(element: etree._Element) -> etree._Element | None:
+    found = _dmn_children(element, "text")
+    return found[0] if found else None
+
+
+def _dmn_compile(source: str) -> str | None:
+    """The sandbox's complaint about an expression, or None when it compiles."""
+    try:
+        compile_expression(source, "eval")
+    except SandboxError as error:
+        return error.message
+    return None
+
+
+def _dmn_input_cell(text: str) -> str | None:
+    """An input entry as the DMN engine runs it: ``? …``, ``(in) == (cell)`` or ``in cell``."""
+    if "?" in text and _DMN_INPUT_MARK.search(text):
+        return _dmn_compile(_DMN_INPUT_MARK.sub("dmninputexpr", text))
+    whole = _dmn_compile(text)
+    if whole is None or _dmn_compile(f"dmninputexpr {text}") is None:
+        return None
+    return whole
+
+
+def dmn_decisions(trees: dict[str, etree._ElementTree]) -> dict[str, list[str]]:
+    """Decision ids of each .dmn file."""
+    return {
+        name: [d.get("id") or "" for d in _dmn_children(tree.getroot(), "decision")]
+        for name, tree in trees.items()
+        if name.endswith(".dmn")
+    }
+
+
+def dmn_problems(trees: dict[str, etree._ElementTree]) -> list[_DmnProblem]:
+    """(file, line, element, message) for every DMN problem of a model."""
+    problems: list[_DmnProblem] = []
+    decisions = dmn_decisions(trees)
+    for name, ids in decisions.items():
+        root = trees[name].getroot()
+        if not ids:
+            message = f"决策文件 {name} 中没有决策（decision）"
+            problems.append((name, root.sourceline, None, message))
+        elif len(ids) > 1:
+            problems.append(
+                (
+                    name,
+                    root.sourceline,
+                    None,
+                    f"决策文件 {name} 含有 {len(ids)} 个决策（{'、'.join(ids)}）：引擎每个 .dmn "
+                    "文件只支持一个决策，请把每个决策放进单独的 .dmn 文件",
+                )
+            )
+        for decision in _dmn_children(root, "decision"):
+            problems += _dmn_table_problems(name, decision)
+    known = {i for ids in decisions.values() for i in ids}
+    for name, tree in trees.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for task in tree.iterfind(".//bpmn:businessRuleTask", NS):
+            called = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+            wanted = (called.text or "").strip() if called is not None else ""
+            if wanted and wanted in known:
+                continue
+            message = (
+                f"{label(task)} 调用的决策 {wanted} 不在模型的任何 .dmn 文件中"
+                f"（现有：{'、'.join(sorted(known)) or '无'}）"
+                if wanted
+                else f"{label(task)} 没有指定要调用的决策（spiffworkflow:calledDecisionId）"
+            )
+            problems.append((name, task.sourceline, task.get("id"), message))
+    return problems
+
+
+def _dmn_table_problems(name: str, decision: etree._Element) -> list[_DmnProblem]:
+    problems = []
+    what = f"决策 {decision.get('id')}"
+    for table in _dmn_children(decision, "decisionTable"):
+        cells: list[tuple[etree._Element, str, bool]] = []
+        for column in _dmn_children(table, "input"):
+            for expression in _dmn_children(column, "inputExpression"):
+                cells.append((expression, "输入表达式", False))
+        for rule in _dmn_children(table, "rule"):
+            cells += [(entry, "输入条件", True) for entry in _dmn_children(rule, "inputEntry")]
+            cells += [(entry, "输出值", False) for entry in _dmn_children(rule, "outputEntry")]
+        for cell, kind, is_input in cells:
+            node = _dmn_text(cell)
+            text = (node.text if node is not None else None) or ""
+            if not text.strip() or text.strip() == "-":
+                continue
+            complaint = _dmn_input_cell(text.strip()) if is_input else _dmn_compile(text.strip())
+            if complaint:
+                problems.append(
+                    (
+                        name,
+                        cell.sourceline,
+                        cell.get("id"),
+                        f"{what} 的{kind} {text.strip()!r} 无法编译：{complaint}",
+                    )
+                )
+    return problems
+
+
 def check_model(
     files: dict[str, str],
     departments: dict[str, str],
@@ -616,6 +733,8 @@ def check_model(
         checker.check_merges()
         checker.check_expressions()
         checker.check_timers()
+        for problem in dmn_problems(checker.trees):
+            checker.add(*problem)
     process = checker.parse_with_engine()
     if checker.problems or process is None:
         return ModelReport(checker.problems, checker.notes, None)

@@ -14,6 +14,7 @@ Three jobs:
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ from .safexml import parse_xml
 from .sandbox import script_engine
 
 TIMERS_FLAG = "onewindow_timers"
+# SpiffWorkflow walks some structures recursively (a boundary event's join checks ancestry one
+# frame per tree level); with Python's default of 1000 frames a deep case would die with a
+# RecursionError before the depth guard below could stop it cleanly. Leave room above the guard.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
 # SpiffWorkflow's iterators stop at depth 1000; stop well before the library goes blind.
 MAX_SAFE_DEPTH = 900
 
