@@ -177,7 +177,7 @@ class CaseRun:
     """One case's workflow, loaded for one unit of work."""
 
     def __init__(
-        self, wf: BpmnWorkflow, known_ids: set[str], loaded_at: float, had_timers: bool = False
+        self, wf: BpmnWorkflow, known_ids: set[UUID], loaded_at: float, had_timers: bool = False
     ):
         self.wf = wf
         self._known = known_ids
@@ -219,7 +219,7 @@ class CaseRun:
         }
         wf_converter.subprocesses_from_dict(subprocesses, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
-        known = {str(t.id) for t in _all_tasks(wf)}
+        known = {t.id for t in _all_tasks(wf)}
         return cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
 
     # ----- queries ---------------------------------------------------------------------------
@@ -523,23 +523,27 @@ class CaseRun:
     # ----- persistence -----------------------------------------------------------------------
     def changes(self) -> Changes:
         """Task rows touched since load (and their children, whose deltas depend on them)."""
+        # One pass over the tree with plain attribute reads: this loop is what a save costs on an
+        # old case, so no UUID-to-str conversions or method calls per task.
+        loaded_at, known, unfinished = self._loaded_at, self._known, TaskState.NOT_FINISHED_MASK
         dirty: set[UUID] = set()
-        for t in _all_tasks(self.wf):
-            if (
-                t.last_state_change >= self._loaded_at
-                or str(t.id) not in self._known
-                or t.has_state(TaskState.NOT_FINISHED_MASK)
-            ):
-                dirty.add(t.id)
-                dirty.update(t._children)
+        current: set[UUID] = set()
+        for _, workflow in _all_workflows(self.wf):
+            for task_id, t in workflow.tasks.items():
+                current.add(task_id)
+                if (
+                    t.last_state_change >= loaded_at
+                    or t._state & unfinished
+                    or task_id not in known
+                ):
+                    dirty.add(task_id)
+                    dirty.update(t._children)
         out = Changes(workflow=self._workflow_properties())
-        current: set[str] = set()
         for process, workflow in _all_workflows(self.wf):
-            for task_id, task in workflow.tasks.items():
-                current.add(str(task_id))
-                if task_id in dirty:
-                    out.upserts.append((str(task_id), process, _dumps(REGISTRY.convert(task))))
-        out.deletes = sorted(self._known - current)
+            for task_id in dirty.intersection(workflow.tasks):
+                task = workflow.tasks[task_id]
+                out.upserts.append((str(task_id), process, _dumps(REGISTRY.convert(task))))
+        out.deletes = sorted(str(task_id) for task_id in known - current)
         self._known = current
         self._loaded_at = time.time()
         return out
