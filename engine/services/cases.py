@@ -29,6 +29,7 @@ from .common import (
 
 REGION_CODE = "339901"  # the demo county (青山县); a setting in production
 APPLICANT_KINDS = ("person", "enterprise")
+LIGHTS = ("none", "green", "yellow", "red")
 
 
 @dataclass
@@ -285,9 +286,17 @@ def list_cases(
     service_item: str | None = None,
     department: str | None = None,
     q: str | None = None,
+    light: str | None = None,
     page: int = 1,
     per_page: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
+    """A page of the cases the user may see; ``light`` filters on the computed light.
+
+    A light depends on today and each item's threshold, so that filter is applied to the
+    open cases in Python (bounded by the other filters), then paged.
+    """
+    if light and light not in LIGHTS:
+        raise BadRequest(f"light 应为 {'/'.join(LIGHTS)}", {"field": "light"})
     query = (
         select(models.Case)
         .where(access.visible_cases(user))
@@ -310,8 +319,12 @@ def list_cases(
         query = query.where(
             or_(models.Case.case_no.like(like), models.Case.applicant_name.like(like))
         )
+    query = query.order_by(models.Case.id.desc())
+    if light:
+        lit = [(c, clock.list_light(uow, c)) for c in uow.session.scalars(query)]
+        lit = [(c, value) for c, value in lit if value == light]
+        shown = lit[(page - 1) * per_page : page * per_page]
+        return [views.case_summary(c, value) for c, value in shown], len(lit)
     total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(
-        query.order_by(models.Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    rows = uow.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
     return [views.case_summary(c, clock.list_light(uow, c)) for c in rows], total

@@ -162,3 +162,15 @@ def test_openapi_document_lists_the_contract(client):
     ):
         assert path in spec["paths"], path
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_cases_filter_by_light(api):
+    case_no, _created = start_enterprise_case(api)
+    window = api("window1")
+    complete(window, window.task_named(case_no, "受理"), {"decision": "accept"})
+    green = window.get("/cases?light=green&per_page=200").get_json()
+    assert case_no in [c["case_no"] for c in green["items"]]
+    assert all(c["light"] == "green" for c in green["items"])
+    red = window.get("/cases?light=red&per_page=200").get_json()
+    assert case_no not in [c["case_no"] for c in red["items"]]
+    assert window.get("/cases?light=purple").status_code == 400

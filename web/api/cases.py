@@ -48,6 +48,7 @@ def list_cases() -> Any:
             service_item=args.get("service_item"),
             department=args.get("department"),
             q=args.get("q"),
+            light=args.get("light"),
             page=page,
             per_page=per_page,
         )
