@@ -11,7 +11,7 @@ from . import models, workdays
 from .catalogue import read_items, upsert_item
 from .definitions import read_model_folder
 from .security import hash_password
-from .services.designer import deploy_files
+from .services.models import deploy_model
 from .uow import UnitOfWork
 
 DEPARTMENTS = [
@@ -106,7 +106,7 @@ def deploy_folder(uow: UnitOfWork, bpmn: Path) -> list[tuple[str, int, bool]]:
     """Deploy every model folder under ``bpmn``; identical files make no new version."""
     out = []
     for folder in sorted(p for p in bpmn.iterdir() if p.is_dir()):
-        result = deploy_files(uow, None, folder.name, read_model_folder(folder), "demo")
+        result = deploy_model(uow, None, folder.name, read_model_folder(folder), "demo")
         out.append((folder.name, result.definition.version, result.created))
     return out
 

@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from engine import demo, workdays
 from engine.definitions import read_model_folder
 from engine.errors import ModelInvalid, format_problem
-from engine.services.designer import deploy_files
+from engine.services.models import deploy_model
 
 from . import create_app
 from .database import migrate, unit_of_work
@@ -61,7 +61,7 @@ def deploy(paths: tuple[str, ...], note: str) -> None:
         folder = Path(path)
         try:
             with unit_of_work() as uow:
-                result = deploy_files(uow, None, folder.name, read_model_folder(folder), note)
+                result = deploy_model(uow, None, folder.name, read_model_folder(folder), note)
                 version, created = result.definition.version, result.created
         except ModelInvalid as error:
             failed = True

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case as when
@@ -26,8 +25,8 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, models, views
-from ..definitions import check_model, diff_models, files_hash, prepare_model
-from ..errors import BadRequest, DomainError, EngineIntegrityError, ModelInvalid, NotFound
+from ..definitions import check_model, diff_models, prepare_model
+from ..errors import BadRequest, DomainError, EngineIntegrityError, NotFound
 from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
@@ -59,19 +58,6 @@ class TooLarge(DomainError):
 
 def _require_designer(user: models.User) -> None:
     access.require_role(user, *DESIGN_ROLES)
-
-
-def _latest(uow: UnitOfWork, key: str) -> models.ProcessDefinition | None:
-    return uow.session.scalars(
-        select(models.ProcessDefinition)
-        .where(models.ProcessDefinition.key == key)
-        .order_by(models.ProcessDefinition.version.desc())
-        .limit(1)
-    ).first()
-
-
-def role_codes(uow: UnitOfWork) -> set[str]:
-    return set(uow.session.scalars(select(models.Role.code)))
 
 
 # ---- files ----------------------------------------------------------------------------------
@@ -139,7 +125,7 @@ def get_draft(uow: UnitOfWork, user: models.User, key: str) -> dict[str, Any]:
     draft = uow.session.get(models.ModelDraft, key)
     if draft is not None:
         return _draft_view(key, draft)
-    latest = _latest(uow, key)
+    latest = model_service.latest_version(uow, key)
     if latest is None:
         raise NotFound(f"流程模型 {key} 不存在", code="process_model_not_found")
     return {
@@ -165,7 +151,7 @@ def save_draft(uow: UnitOfWork, user: models.User, key: str, files: Any) -> dict
     draft = uow.session.get(models.ModelDraft, key, with_for_update=True)
     now = models.utcnow()
     if draft is None:
-        latest = _latest(uow, key)
+        latest = model_service.latest_version(uow, key)
         draft = models.ModelDraft(
             key=key,
             files=checked,
@@ -184,7 +170,7 @@ def current_files(uow: UnitOfWork, key: str) -> dict[str, str]:
     draft = uow.session.get(models.ModelDraft, key)
     if draft is not None:
         return dict(draft.files)
-    latest = _latest(uow, key)
+    latest = model_service.latest_version(uow, key)
     if latest is None:
         raise NotFound(f"流程模型 {key} 不存在", code="process_model_not_found")
     return dict(latest.files)
@@ -198,7 +184,9 @@ def validate(uow: UnitOfWork, user: models.User, key: str, files: Any = None) ->
     _require_designer(user)
     checked = current_files(uow, key) if files is None else check_files(files)
     prepared = prepare_model(checked)
-    report = check_model(prepared.files, model_service.department_lookup(uow), role_codes(uow))
+    report = check_model(
+        prepared.files, model_service.department_lookup(uow), model_service.role_codes(uow)
+    )
     return {
         "key": key,
         "valid": not report.problems,
@@ -207,45 +195,16 @@ def validate(uow: UnitOfWork, user: models.User, key: str, files: Any = None) ->
     }
 
 
-@dataclass
-class DeployResult:
-    definition: models.ProcessDefinition
-    created: bool
-    notes: list[dict[str, Any]] = field(default_factory=list)
-
-
-def deploy_files(
-    uow: UnitOfWork, actor: models.User | None, key: str, files: dict[str, str], note: str = ""
-) -> DeployResult:
-    """Prepare, validate and deploy ``files`` as the next version of ``key``.
-
-    Files identical (once prepared) to the newest version make none and answer that version.
-    A refusal is ``ModelInvalid`` with ``details.problems`` (and ``details.notes``).
-    """
-    if actor is not None:
-        _require_designer(actor)
-    prepared = prepare_model(files)
-    latest = _latest(uow, key)
-    if latest is not None and latest.hash == files_hash(prepared.files):
-        return DeployResult(latest, created=False)
-    report = check_model(prepared.files, model_service.department_lookup(uow), role_codes(uow))
-    notes = prepared.notes + report.notes
-    if report.problems:
-        error = ModelInvalid(report.problems)
-        error.details["notes"] = notes
-        raise error
-    deployment = model_service.deploy_model(uow, actor, key, prepared.files, note)
-    return DeployResult(deployment.definition, deployment.created, notes)
-
-
-def deploy_draft(uow: UnitOfWork, user: models.User, key: str, note: str = "") -> DeployResult:
+def deploy_draft(
+    uow: UnitOfWork, user: models.User, key: str, note: str = ""
+) -> model_service.Deployment:
     """Deploy the model's draft and clear it (it is kept when validation refuses it)."""
     _require_designer(user)
     draft = uow.session.get(models.ModelDraft, key, with_for_update=True)
     if draft is None:
         raise NotFound(f"流程模型 {key} 没有草稿", code="draft_not_found")
-    latest = _latest(uow, key)
-    result = deploy_files(uow, user, key, dict(draft.files), note)
+    latest = model_service.latest_version(uow, key)
+    result = model_service.deploy_model(uow, user, key, dict(draft.files), note)
     if (
         draft.base_version is not None
         and latest is not None
@@ -265,7 +224,7 @@ def deploy_draft(uow: UnitOfWork, user: models.User, key: str, note: str = "") -
     return result
 
 
-def deployment_view(key: str, result: DeployResult) -> dict[str, Any]:
+def deployment_view(key: str, result: model_service.Deployment) -> dict[str, Any]:
     return {
         "key": key,
         **model_service.version_view(result.definition),
@@ -444,7 +403,7 @@ def stats(uow: UnitOfWork, user: models.User, key: str, version: int | None) -> 
     """
     access.require_role(user, *STATS_ROLES)
     if version is None:
-        definition = _latest(uow, key)
+        definition = model_service.latest_version(uow, key)
         if definition is None:
             raise NotFound(f"流程模型 {key} 不存在", code="process_model_not_found")
     else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from .. import access, models, views
-from ..definitions import files_hash, validate_model
-from ..errors import NotFound
+from ..definitions import check_model, files_hash, prepare_model
+from ..errors import ModelInvalid, NotFound
 from ..uow import UnitOfWork
 
 
@@ -17,6 +17,7 @@ from ..uow import UnitOfWork
 class Deployment:
     definition: models.ProcessDefinition
     created: bool
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def department_lookup(uow: UnitOfWork) -> dict[str, str]:
@@ -35,23 +36,29 @@ def deploy_model(
     files: dict[str, str],
     note: str = "",
 ) -> Deployment:
-    """Validate, then store the files as the next version — unless they are already deployed.
+    """Prepare, validate and store the files as the next version of ``key`` — the one way
+    every caller (API, designer draft, CLI, demo) deploys.
 
-    ``actor`` is None only for the demo loader and the CLI, which act as the system.
+    Files identical (once prepared: timers quoted, Camunda forms generated) to the newest
+    version make none and answer that version. A refusal is ``ModelInvalid`` with
+    ``details.problems`` and ``details.notes``. ``actor`` is None only for the demo loader and
+    the CLI, which act as the system.
     """
     if actor is not None:
         access.require_role(actor, "designer", "admin")
-    digest = files_hash(files)
+    prepared = prepare_model(files)
+    files, digest = prepared.files, files_hash(prepared.files)
     session = uow.session
-    latest = session.scalars(
-        select(models.ProcessDefinition)
-        .where(models.ProcessDefinition.key == key)
-        .order_by(models.ProcessDefinition.version.desc())
-        .limit(1)
-    ).first()
+    latest = latest_version(uow, key)
     if latest is not None and latest.hash == digest:
         return Deployment(latest, created=False)
-    checked = validate_model(files, department_lookup(uow))
+    report = check_model(files, department_lookup(uow), role_codes(uow))
+    notes = prepared.notes + report.notes
+    if report.problems or report.validated is None:
+        error = ModelInvalid(report.problems)
+        error.details["notes"] = notes
+        raise error
+    checked = report.validated
     definition = models.ProcessDefinition(
         key=key,
         version=(latest.version if latest else 0) + 1,
@@ -66,7 +73,20 @@ def deploy_model(
     )
     session.add(definition)
     session.flush()
-    return Deployment(definition, created=True)
+    return Deployment(definition, created=True, notes=notes)
+
+
+def latest_version(uow: UnitOfWork, key: str) -> models.ProcessDefinition | None:
+    return uow.session.scalars(
+        select(models.ProcessDefinition)
+        .where(models.ProcessDefinition.key == key)
+        .order_by(models.ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
+
+
+def role_codes(uow: UnitOfWork) -> set[str]:
+    return set(uow.session.scalars(select(models.Role.code)))
 
 
 def version_view(d: models.ProcessDefinition) -> dict[str, Any]:

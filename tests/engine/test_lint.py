@@ -21,7 +21,6 @@ from engine.errors import ModelInvalid
 from engine.forms import FormInvalid
 from engine.runtime import compile_model, parse_model
 from engine.services import cases, tasks
-from engine.services import designer as designer_service
 from engine.services.models import deploy_model
 
 from . import camunda_model
@@ -381,7 +380,7 @@ def test_a_camunda_model_without_its_generated_form_is_refused():
 
 def test_a_camunda_model_deploys_and_runs_through_its_generated_form(uow):
     with uow() as u:
-        deployed = designer_service.deploy_files(
+        deployed = deploy_model(
             u, user(u, "designer1"), "workbench_camunda", camunda_model.FILES, "Camunda 导入"
         )
         assert deployed.created
@@ -402,9 +401,7 @@ def test_a_camunda_model_deploys_and_runs_through_its_generated_form(uow):
             },
         )
     with uow() as u:
-        again = designer_service.deploy_files(
-            u, user(u, "designer1"), "workbench_camunda", camunda_model.FILES
-        )
+        again = deploy_model(u, user(u, "designer1"), "workbench_camunda", camunda_model.FILES)
         assert not again.created  # the prepared files are identical
     with uow() as u:
         case_no = cases.start_case(u, user(u, "window1"), "TEST-CAMUNDA", ENTERPRISE).case.case_no
@@ -430,7 +427,7 @@ def test_a_camunda_model_deploys_and_runs_through_its_generated_form(uow):
 
 def test_a_juel_model_is_refused_at_deploy_never_at_run_time(uow):
     with uow() as u, pytest.raises(ModelInvalid) as refused:
-        designer_service.deploy_files(u, user(u, "designer1"), "workbench_juel", camunda_model.JUEL)
+        deploy_model(u, user(u, "designer1"), "workbench_juel", camunda_model.JUEL)
     [problem] = refused.value.problems
     assert problem["element_id"] == "Flow_yes" and "JUEL" in problem["message"]
     with uow() as u, pytest.raises(ModelInvalid):

@@ -81,7 +81,7 @@ def deploy() -> Any:
         key = (request.form.get("key") or "").strip()
         if not key:
             raise BadRequest("缺少模型标识 key", {"field": "key"})
-        result = designer_service.deploy_files(
+        result = model_service.deploy_model(
             uow, user, key, uploaded_files(), request.form.get("note", "")
         )
         body = designer_service.deployment_view(key, result)
