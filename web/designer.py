@@ -400,48 +400,11 @@ def running_cases(key: str) -> Any:
     but to migrate they must know which cases run on which version: number, item, version,
     status and open steps only — no applicant data.
     """
-    with designer_user() as (uow, _user):
-        rows = uow.session.execute(
-            select(
-                models.Case.id,
-                models.Case.case_no,
-                models.Case.status,
-                models.Case.created_at,
-                models.ServiceItem.name,
-                models.ProcessDefinition.version,
-            )
-            .join(
-                models.ProcessDefinition, models.Case.definition_id == models.ProcessDefinition.id
-            )
-            .join(models.ServiceItem, models.Case.service_item_code == models.ServiceItem.code)
-            .where(
-                models.ProcessDefinition.key == key,
-                models.Case.status.not_in(designer_service.ENDED_STATUSES),
-            )
-            .order_by(models.Case.id)
-        ).all()
-        steps: dict[int, list[str]] = {}
-        if rows:
-            open_tasks = uow.session.execute(
-                select(models.HumanTask.case_id, models.HumanTask.name).where(
-                    models.HumanTask.case_id.in_([r.id for r in rows]),
-                    models.HumanTask.state.in_(("ready", "claimed")),
-                )
-            )
-            for case_id, task_name in open_tasks:
-                steps.setdefault(case_id, []).append(task_name)
-        items = [
-            {
-                "case_no": r.case_no,
-                "status": r.status,
-                "status_label": status_labels().get(r.status, r.status),
-                "service_item_name": r.name,
-                "version": r.version,
-                "created_at": r.created_at.isoformat() if r.created_at else None,
-                "open_steps": steps.get(r.id, []),
-            }
-            for r in rows
-        ]
+    with designer_user() as (uow, user):
+        items = designer_service.running_cases(uow, user, key)
+    labels = status_labels()
+    for item in items:
+        item["status_label"] = labels.get(item["status"], item["status"])
     return jsonify({"items": items, "total": len(items)})
 
 

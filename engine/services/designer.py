@@ -437,3 +437,48 @@ def stats(uow: UnitOfWork, user: models.User, key: str, version: int | None) -> 
             "avg_dwell_hours": round(float(avg), 2) if avg is not None else None,
         }
     return {"key": key, "version": definition.version, "elements": elements}
+
+
+def running_cases(uow: UnitOfWork, user: models.User, key: str) -> list[dict[str, Any]]:
+    """The model's unfinished cases with their version and open steps, for migration.
+
+    Designers work no department's cases, so the clerks' scoping shows them none; migrating
+    needs to know which case runs on which version — number, item, version, status and open
+    steps only, no applicant data.
+    """
+    _require_designer(user)
+    rows = uow.session.execute(
+        select(
+            models.Case.id,
+            models.Case.case_no,
+            models.Case.status,
+            models.Case.created_at,
+            models.ServiceItem.name,
+            models.ProcessDefinition.version,
+        )
+        .join(models.ProcessDefinition, models.Case.definition_id == models.ProcessDefinition.id)
+        .join(models.ServiceItem, models.Case.service_item_code == models.ServiceItem.code)
+        .where(models.ProcessDefinition.key == key, models.Case.status.not_in(ENDED_STATUSES))
+        .order_by(models.Case.id)
+    ).all()
+    steps: dict[int, list[str]] = {}
+    if rows:
+        open_tasks = uow.session.execute(
+            select(models.HumanTask.case_id, models.HumanTask.name).where(
+                models.HumanTask.case_id.in_([r.id for r in rows]),
+                models.HumanTask.state.in_(("ready", "claimed")),
+            )
+        )
+        for case_id, task_name in open_tasks:
+            steps.setdefault(case_id, []).append(task_name)
+    return [
+        {
+            "case_no": r.case_no,
+            "status": r.status,
+            "service_item_name": r.name,
+            "version": r.version,
+            "created_at": views.iso(r.created_at),
+            "open_steps": steps.get(r.id, []),
+        }
+        for r in rows
+    ]
