@@ -10,66 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
-from sqlalchemy import select
 
-from engine import access, models
-from engine.errors import DomainError, Forbidden
+from engine.errors import DomainError
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
-from engine.uow import UnitOfWork
-from engine.views import iso
 from engine.workdays import local_date
 
 from .auth import login_required, page_user
 from .i18n import gettext as _
 
 bp = Blueprint("clock_pages", __name__, url_prefix="/cases")
-
-
-def _allowed(check: Any) -> bool:
-    try:
-        check()
-    except Forbidden:
-        return False
-    return True
-
-
-def _history(uow: UnitOfWork, case: models.Case) -> dict[str, list[dict[str, Any]]]:
-    """Pauses and extensions, oldest first (a ``clock_history`` service would own this)."""
-    pauses = uow.session.scalars(
-        select(models.ClockPause)
-        .where(models.ClockPause.case_id == case.id)
-        .order_by(models.ClockPause.start, models.ClockPause.id)
-    )
-    extensions = uow.session.scalars(
-        select(models.ClockExtension)
-        .where(models.ClockExtension.case_id == case.id)
-        .order_by(models.ClockExtension.at, models.ClockExtension.id)
-    )
-    return {
-        "pauses": [
-            {
-                "kind": p.kind,
-                "procedure": p.procedure,
-                "reason": p.reason,
-                "planned_days": p.planned_days,
-                "start": p.start.isoformat(),
-                "end": p.end.isoformat() if p.end else None,
-                "started_by": p.started_by,
-                "ended_by": p.ended_by,
-            }
-            for p in pauses
-        ],
-        "extensions": [
-            {
-                "working_days": e.working_days,
-                "reason": e.reason,
-                "approved_by": e.approved_by,
-                "at": iso(e.at),
-            }
-            for e in extensions
-        ],
-    }
 
 
 def clock_history(case_no: str) -> dict[str, Any] | None:
@@ -80,9 +30,9 @@ def clock_history(case_no: str) -> dict[str, Any] | None:
             state = case.clock_state
             days, unit = clock_service.limit_of(case.service_item)
             handles = clock_service.can_handle(uow, user, case)
-            approves = _allowed(lambda: access.require_role(user, "approver", "admin"))
+            approves = clock_service.may_extend(user)
             return {
-                **_history(uow, case),
+                **clock_service.history(uow, case),
                 "state": state,
                 "accepted_on": local_date(case.accepted_at).isoformat()
                 if case.accepted_at

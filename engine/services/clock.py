@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .. import access, models
+from .. import access, models, views
 from ..clock import ClockReading, Pause, read_clock, step_light
 from ..errors import BadRequest, Conflict, Forbidden
 from ..uow import UnitOfWork
@@ -190,7 +190,7 @@ def extend(
     uow: UnitOfWork, user: models.User, case: models.Case, working_days: Any, reason: str
 ) -> models.ClockExtension:
     """延期: an approver adds working days with a reason; the applicant gets a notice."""
-    access.require_role(user, "approver", "admin")
+    access.require_role(user, *EXTENDING_ROLES)
     if not isinstance(working_days, int) or not 1 <= working_days <= MAX_EXTENSION_DAYS:
         raise BadRequest(f"延期天数应为 1–{MAX_EXTENSION_DAYS} 个工作日", {"field": "working_days"})
     if not (reason or "").strip():
@@ -215,3 +215,48 @@ def extend(
         },
     )
     return row
+
+
+def history(uow: UnitOfWork, case: models.Case) -> dict[str, list[dict[str, Any]]]:
+    """Pauses and extensions, oldest first, as the case page lists them."""
+    pauses = uow.session.scalars(
+        select(models.ClockPause)
+        .where(models.ClockPause.case_id == case.id)
+        .order_by(models.ClockPause.start, models.ClockPause.id)
+    )
+    extensions = uow.session.scalars(
+        select(models.ClockExtension)
+        .where(models.ClockExtension.case_id == case.id)
+        .order_by(models.ClockExtension.at, models.ClockExtension.id)
+    )
+    return {
+        "pauses": [
+            {
+                "kind": p.kind,
+                "procedure": p.procedure,
+                "reason": p.reason,
+                "planned_days": p.planned_days,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat() if p.end else None,
+                "started_by": p.started_by,
+                "ended_by": p.ended_by,
+            }
+            for p in pauses
+        ],
+        "extensions": [
+            {
+                "working_days": e.working_days,
+                "reason": e.reason,
+                "approved_by": e.approved_by,
+                "at": views.iso(e.at),
+            }
+            for e in extensions
+        ],
+    }
+
+
+EXTENDING_ROLES = ("approver", "admin")
+
+
+def may_extend(user: models.User) -> bool:
+    return bool(user.role_codes & set(EXTENDING_ROLES))
