@@ -20,6 +20,7 @@ from ..workdays import calendar, local_date, today
 from .common import record
 
 PAUSE_KINDS = ("supplement", "special_procedure")
+EXTENDING_ROLES = ("approver", "admin")  # who may grant a 延期
 MAX_EXTENSION_DAYS = 30
 
 
@@ -253,9 +254,6 @@ def history(uow: UnitOfWork, case: models.Case) -> dict[str, list[dict[str, Any]
             for e in extensions
         ],
     }
-
-
-EXTENDING_ROLES = ("approver", "admin")
 
 
 def may_extend(user: models.User) -> bool:
