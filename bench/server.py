@@ -57,8 +57,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = WORKERS) -> Iterator[Server]:
-    """Yield the running server; it (and only it) is stopped on exit."""
+def running_server(database_url: str, workers: int = WORKERS, *options: str) -> Iterator[Server]:
+    """Yield the running server; it (and only it) is stopped on exit. ``options`` are more
+    ``onewindow serve`` flags (``--no-scheduler``)."""
     port = free_port()
     env = {
         **os.environ,
@@ -72,6 +73,7 @@ def running_server(database_url: str, workers: int = WORKERS) -> Iterator[Server
         "--host=127.0.0.1",
         f"--port={port}",
         f"--workers={workers}",
+        *options,
     ]
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(

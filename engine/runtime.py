@@ -34,13 +34,14 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.specs.Join import Join
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .camunda import to_spiff
 from .errors import EngineIntegrityError
+from .multiinstance import OneWindowParser, connect_instances, instance_item
 from .safexml import parse_xml
 from .sandbox import script_engine
 
@@ -94,7 +95,7 @@ def parse_model(files: dict[str, str], process_id: str | None = None, *, validat
     (engine/camunda.py), which rewrites them into the spiffworkflow dialect in memory, so one
     parser, one set of task specs and one serializer serve every model.
     """
-    parser = SpiffBpmnParser(validator=VALIDATOR if validate else None)
+    parser = OneWindowParser(validator=VALIDATOR if validate else None)
     for name, text in sorted(files.items()):
         if name.endswith(".bpmn"):
             parser.add_bpmn_xml(to_spiff(parse_xml(text.encode(), name)), name)
@@ -105,9 +106,12 @@ def parse_model(files: dict[str, str], process_id: str | None = None, *, validat
 
 def compile_model(files: dict[str, str], process_id: str) -> CompiledModel:
     parser = parse_model(files)
-    return CompiledModel(
+    model = CompiledModel(
         process_id, parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
     )
+    for spec in (model.spec, *model.subprocess_specs.values()):
+        connect_instances(spec)
+    return model
 
 
 _compiled: dict[tuple[int, str], CompiledModel] = {}
@@ -135,6 +139,8 @@ class UserTask:
     lane: str | None
     properties: dict[str, str]
     data: dict[str, Any]
+    # The collection element a multi-instance instance was created for (会签: a username).
+    item: Any = None
 
 
 @dataclass(frozen=True)
@@ -685,6 +691,7 @@ def _user_task(task: Task) -> UserTask:
         lane=spec.lane,
         properties=dict(spec.extensions.get("properties", {})),
         data=task.data,
+        item=instance_item(task),
     )
 
 

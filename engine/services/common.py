@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import models
-from ..runtime import CaseRun, CompiledModel, PendingTimer, compiled
+from ..runtime import CaseRun, CompiledModel, PendingTimer, UserTask, compiled
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
 from .notifications import announce_new_tasks
@@ -227,6 +227,7 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
             row.state = "cancelled"
     known = {row.id for row in open_rows}
     definition = definition_of(uow.session, case.definition_id)
+    signers = _signers(uow, [t for i, t in ready.items() if i not in known])
     created = []
     for task_id, task in ready.items():
         if task_id in known:
@@ -247,12 +248,28 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
             due_working_days=due_days,
             due_date=step_due_date(uow, due_days),
         )
+        if isinstance(task.item, str) and task.item in signers:  # 会签 over users
+            row.assignee, row.candidates = task.item, [task.item]
         uow.session.add(row)
         created.append(row)
     announce_new_tasks(uow, case, created)
     still_open = [row for row in open_rows if row.state in ("ready", "claimed")]
     synced = TaskSync(created, still_open + created)
     return chains.finish_skipped_steps(uow, case, run, synced, ready)
+
+
+def _signers(uow: UnitOfWork, tasks: list[UserTask]) -> set[str]:
+    """Which multi-instance elements among ``tasks`` are usernames (active users)."""
+    names = {t.item for t in tasks if isinstance(t.item, str)}
+    if not names:
+        return set()
+    return set(
+        uow.session.scalars(
+            select(models.User.username).where(
+                models.User.username.in_(sorted(names)), models.User.active.is_(True)
+            )
+        )
+    )
 
 
 @dataclass

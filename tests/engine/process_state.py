@@ -1,0 +1,15 @@
+"""What a freshly started server process has: none of the per-process caches."""
+
+from __future__ import annotations
+
+from engine import runtime
+from engine.services import common
+
+
+def fresh_process() -> None:
+    """Forget restored workflows, deployed definitions and compiled specs, as a restart does."""
+    with common.RUNS._lock:
+        common.RUNS._runs.clear()
+    common._definitions.clear()
+    with runtime._compiled_lock:
+        runtime._compiled.clear()
