@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -257,17 +258,23 @@ class CaseRun:
         source = last.data if last is not None else self.wf.data
         return {k: v for k, v in source.items() if not k.startswith("_")}
 
-    def end_properties(self) -> dict[str, str]:
-        """Properties of the end event the case finished on (its ``result`` code)."""
+    def result(self) -> str | None:
+        """The case result (办结结果): the ``result`` of the first end event that declares one.
+
+        The decision's path ends on an end event naming the result; a parallel reminder or
+        notice branch may end after it, on an end event naming none, and must not erase it.
+        """
         ends = [
             t
-            for t in _all_tasks(self.wf)
+            for t in self.wf.tasks.values()
             if t.state == TaskState.COMPLETED
-            and t.task_spec.__class__.__name__ == "EndEvent"
-            and t.workflow is self.wf
+            and isinstance(t.task_spec, EndEvent)
+            and "result" in t.task_spec.extensions.get("properties", {})
         ]
-        ends.sort(key=lambda t: t.last_state_change)
-        return ends[-1].task_spec.extensions.get("properties", {}) if ends else {}
+        if not ends:
+            return None
+        first = min(ends, key=lambda t: t.last_state_change)
+        return first.task_spec.extensions["properties"]["result"]
 
     def element_states(self) -> dict[str, list[str]]:
         """BPMN element ids that are finished, active and still pending, for the diagram."""

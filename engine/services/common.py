@@ -283,7 +283,7 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
         return
     case.status = "finished"
     case.finished_at = models.utcnow()
-    case.result = run.end_properties().get("result")
+    case.result = run.result()
     if case.clock_state in ("running", "paused"):
         case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
         record(uow, case, actor, "clock_stop")

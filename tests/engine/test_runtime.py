@@ -66,7 +66,7 @@ def test_finishing_reports_the_end_event_result():
     assert not run.finished
     complete_named(run, "乙", {})
     assert run.finished
-    assert run.end_properties() == {"result": "0"}
+    assert run.result() == "0"
 
 
 def test_deep_rework_stops_loudly_instead_of_finishing_silently_wrong():
