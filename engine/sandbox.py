@@ -37,11 +37,25 @@ Bounded at run time:
   than ``MAX_INT_DIGITS`` digits or exponent, and decimal arithmetic runs with ``Emax``/``Emin``
   of the same size (``int(Decimal('1e1000000'))`` alone takes 30 s).
 
-Not bounded: total memory. Each operation is capped, but a loop can still allocate capped
-objects for up to the time budget, and ``str()`` of a structure that repeats one large object
-many times is a single C call. Run workers under a memory limit (cgroup/container) so the OS stops
-a runaway worker, and treat model upload as a privileged action. Values that come from task data
-(e.g. a huge ``Decimal`` from a form) are not checked here: bound them where they are parsed.
+- **Deep walks.** A structure can hold the same large object many times
+  (``[[0]*10**6 for i in range(10**6)]`` is cheap to build), and ``str``, ``==``, ``hash``,
+  ``sorted`` then walk every copy in one C call. Every such consumer checks the *deep size* of
+  its operands first (items counted through every reference, characters for strings; at most
+  ``MAX_SEQUENCE_LENGTH``): comparisons, f-string values, set and dict keys and stored
+  subscripts go through ``_sized_``, reads through ``_getitem_``, and ``str``/``repr``/``hash``/
+  ``sorted``/``min``/``max``/``set``/``dict``/``zip`` and the comparing or hashing methods of
+  lists, tuples, dicts and sets are checked wrappers. What a script leaves in the case data and
+  what an expression returns are checked the same way, so saving the case (JSON) stays bounded;
+  so are the arguments of an error a script raises, which the engine formats and logs.
+- **Memory.** Once a script has run for ``MEMORY_SAMPLE_AFTER`` the tracer samples the process's
+  resident memory (``/proc/self/statm``) every ``MEMORY_SAMPLE_EVERY`` and stops it when it has
+  grown by more than ``MAX_MEMORY_GROWTH``: a loop of capped allocations cannot fill the machine
+  within the time budget. Ordinary conditions finish long before the first sample and pay nothing.
+- **Refused when deploying.** Operations on constants (``10**10**8``, ``'x' * 10**10``,
+  ``range(10**12)``) are checked while compiling, so the model is refused with the line.
+
+Values that come from task data (e.g. a huge ``Decimal`` from a form) are not checked here: bound
+them where they are parsed (engine/forms.py limits a submission's size).
 """
 
 from __future__ import annotations
@@ -52,11 +66,12 @@ import decimal
 import functools
 import math
 import operator
+import os
 import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Iterator, Sized
 from datetime import date, datetime, timedelta
 from types import CodeType, FrameType, GeneratorType, ModuleType
 from typing import Any, Literal
@@ -79,6 +94,10 @@ MAX_SEQUENCE_LENGTH = 1_000_000
 MAX_INT_DIGITS = 4300  # Python's own default limit for int <-> str conversion
 MAX_INT_BITS = math.ceil(MAX_INT_DIGITS * math.log2(10))
 MAX_FORMAT_WIDTH = 1000
+MAX_MODPOW_COST = MAX_INT_BITS * 1000  # exponent bits x modulus bits: ~40 ms at the largest
+MAX_MEMORY_GROWTH = 256 * 2**20
+MEMORY_SAMPLE_AFTER = 0.005
+MEMORY_SAMPLE_EVERY = 0.002
 
 _FORBIDDEN_CALLS = frozenset(
     {
@@ -170,7 +189,58 @@ class _Policy(RestrictingNodeTransformer):
         if isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
             self.error(node, f"不允许调用 {node.func.id} ({node.func.id}() is not allowed)")
             return node
-        return super().visit_Call(node)
+        node = super().visit_Call(node)
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id in _CONSTANT_CHECKS
+            and not node.keywords
+        ):
+            self._refuse_constant(node, _CONSTANT_CHECKS[node.func.id], *node.args)
+        return node
+
+    def _refuse_constant(self, node: ast.AST, check: Callable[..., Any], *args: ast.AST) -> None:
+        """Refuse at deploy an operation on constants that would be refused at run time."""
+        values = [_folded(arg) for arg in args]
+        if any(value is _NOT_CONSTANT for value in values):
+            return
+        try:
+            check(*values)
+        except SandboxError as exc:
+            self.error(node, exc.message)
+        except (ArithmeticError, TypeError, ValueError):
+            return  # an ordinary run-time error, reported with the element when it runs
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        node = super().visit_Compare(node)
+        node.left = _sized_node(node.left)
+        node.comparators = [_sized_node(item) for item in node.comparators]
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        node = super().visit_Set(node)
+        node.elts = [_sized_node(item) for item in node.elts]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        node = super().visit_Dict(node)
+        node.keys = [None if key is None else _sized_node(key) for key in node.keys]
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        node = super().visit_SetComp(node)
+        node.elt = _sized_node(node.elt)
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        node = super().visit_DictComp(node)
+        node.key = _sized_node(node.key)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        node = super().visit_Subscript(node)
+        if isinstance(node, ast.Subscript):  # a store or delete; reads became _getitem_
+            node.slice = _sized_node(node.slice)
+        return node
 
     def visit_While(self, node: ast.While) -> ast.AST:
         node = self.node_contents_visit(node)
@@ -184,6 +254,9 @@ class _Policy(RestrictingNodeTransformer):
         symbol = _GUARDED_BINOPS.get(type(node.op))
         if symbol is None:
             return node
+        self._refuse_constant(
+            node, functools.partial(_check_operation, symbol), node.left, node.right
+        )
         call = ast.Call(
             func=ast.Name("_binop_", ast.Load()),
             args=[ast.Constant(symbol), node.left, node.right],
@@ -201,7 +274,49 @@ class _Policy(RestrictingNodeTransformer):
                 )
             elif _too_wide(re.findall(r"\d+", "".join(part.value for part in spec.values))):
                 self.error(node, f"格式宽度超过 {MAX_FORMAT_WIDTH} (format width too large)")
-        return super().visit_FormattedValue(node)
+        node = super().visit_FormattedValue(node)
+        node.value = _sized_node(node.value)
+        return node
+
+
+_NOT_CONSTANT = object()
+
+
+def _folded(node: ast.AST) -> Any:
+    """The value of a constant operand, folding guarded operations on constants (``10**8``);
+    ``_NOT_CONSTANT`` otherwise. Folding runs the same checks first, so it stays cheap."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _folded(node.operand)
+        return -value if isinstance(value, (int, float)) else _NOT_CONSTANT
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_binop_"
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        left, right = _folded(node.args[1]), _folded(node.args[2])
+        if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
+            return _NOT_CONSTANT
+        try:
+            return _binop(node.args[0].value, left, right)
+        except (SandboxError, ArithmeticError, TypeError, ValueError):
+            return _NOT_CONSTANT
+    return _NOT_CONSTANT
+
+
+def _sized_node(node: ast.expr) -> ast.expr:
+    """``_sized_(node)``: the operand of a walking operation, checked first (constants are not:
+    the compiler made them and they are small)."""
+    if isinstance(node, ast.Constant):
+        return node
+    if isinstance(node, ast.Starred):
+        node.value = _sized_node(node.value)
+        return node
+    call = ast.Call(func=ast.Name("_sized_", ast.Load()), args=[node], keywords=[])
+    copy_locations(call, node)
+    return call
 
 
 @functools.lru_cache(maxsize=4096)
@@ -225,7 +340,7 @@ def evaluate(expression: str, data: dict[str, Any], *, timeout: float = DEFAULT_
     if isinstance(result, GeneratorType):
         # The caller would run it later, outside the time limit.
         raise SandboxError("表达式不能返回生成器 (an expression cannot return a generator)")
-    return result
+    return _sized(result, "表达式的值 (the value)")
 
 
 def execute(script: str, data: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -240,6 +355,8 @@ def execute(script: str, data: dict[str, Any], *, timeout: float = DEFAULT_TIMEO
     finally:
         for name in [name for name, value in data.items() if _not_data(name, value)]:
             del data[name]
+    for name, value in data.items():
+        _sized(value, name)  # the case is saved as JSON, which walks every reference
 
 
 class SandboxEnvironment(TaskDataEnvironment):
@@ -314,13 +431,55 @@ def script_engine() -> SandboxScriptEngine:
     return SandboxScriptEngine()
 
 
+class _Budget:
+    """The time and memory one run may spend; ``spend`` runs on every traced event."""
+
+    def __init__(self, timeout: float) -> None:
+        now = time.monotonic()
+        self.timeout = timeout
+        self.deadline = now + timeout
+        self.next_sample = now + MEMORY_SAMPLE_AFTER
+        self.baseline: int | None = None
+
+    def spend(self) -> None:
+        now = time.monotonic()
+        if now > self.deadline:
+            raise SandboxError(f"表达式或脚本运行超时 (timed out after {self.timeout:g} s)")
+        if now >= self.next_sample:
+            self.next_sample = now + MEMORY_SAMPLE_EVERY
+            self._check_memory()
+
+    def _check_memory(self) -> None:
+        resident = _resident_bytes()
+        if resident is None:
+            self.next_sample = math.inf
+        elif self.baseline is None:
+            self.baseline = resident
+        elif resident - self.baseline > MAX_MEMORY_GROWTH:
+            raise SandboxError(
+                f"表达式或脚本占用内存超过 {MAX_MEMORY_GROWTH // 2**20} MB "
+                f"(used more than {MAX_MEMORY_GROWTH // 2**20} MB of memory)"
+            )
+
+
+def _resident_bytes() -> int | None:
+    """The process's resident memory, or None where ``/proc`` is missing (then unchecked)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 def _run(code: CodeType, namespace: dict[str, Any], timeout: float) -> Any:
-    """Run compiled sandbox code under the time limit and the bounded decimal context."""
-    deadline = time.monotonic() + timeout
+    """Run compiled sandbox code under the budget and the bounded decimal context."""
+    budget = _Budget(timeout)
 
     def trace_lines(frame: FrameType, event: str, arg: Any) -> Callable[..., Any]:
-        if time.monotonic() > deadline:
-            raise SandboxError(f"表达式或脚本运行超时 (timed out after {timeout:g} s)")
+        budget.spend()
         return trace_lines
 
     def trace_calls(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
@@ -335,6 +494,12 @@ def _run(code: CodeType, namespace: dict[str, Any], timeout: float) -> Any:
             return eval(code, namespace)
     except MemoryError as exc:
         raise SandboxError("表达式或脚本内存不足 (out of memory)") from exc
+    except SandboxError:
+        raise
+    except Exception as exc:
+        # The engine formats and logs the error outside the sandbox.
+        _sized(exc.args, "错误信息 (the error's arguments)")
+        raise
     finally:
         sys.settrace(previous)
 
@@ -367,12 +532,109 @@ def _check_int_bits(bits: float, what: str) -> None:
         )
 
 
+_FLAT_TYPES = frozenset(
+    {str, bytes, int, float, complex, bool, type(None), decimal.Decimal, date, datetime, timedelta}
+)
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_WALKED_TYPES = (list, tuple, set, frozenset, *_DICT_VIEWS)
+
+
+def _deep_size(value: Any) -> int:
+    """Items reachable from ``value``, counted again through every reference (what ``str``,
+    ``==``, ``hash`` and JSON walk), characters for strings; stops once past the limit."""
+    size = 0
+    stack = [value]
+    while stack and size <= MAX_SEQUENCE_LENGTH:
+        item = stack.pop()
+        size += len(item) if isinstance(item, (str, bytes)) else 1
+        if isinstance(item, dict):
+            size += len(item)
+            if size <= MAX_SEQUENCE_LENGTH:
+                stack.extend(item.keys())
+                stack.extend(item.values())
+        elif isinstance(item, _WALKED_TYPES):
+            size += len(item)
+            if size <= MAX_SEQUENCE_LENGTH:
+                stack.extend(item)
+    return size
+
+
+def _sized(value: Any, what: str = "值 (value)") -> Any:
+    """``value`` unchanged, once it is known to be small enough to walk in one C call."""
+    if type(value) not in _FLAT_TYPES:
+        _check_length(_deep_size(value), what)
+    return value
+
+
+def _items(iterable: Any, what: str) -> Any:
+    """An iterable about to be walked by C code, checked; a one-shot iterator becomes a list
+    first (its items are produced by traced code, so that part is bounded by time)."""
+    if isinstance(iterable, Iterator):
+        iterable = list(iterable)
+    return _sized(iterable, what)
+
+
+def _sized_key(key: Callable[[Any], Any] | None, what: str) -> Callable[[Any], Any] | None:
+    if key is None:
+        return None
+    return lambda item: _sized(key(item), what)
+
+
+def _bounded_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
+    return sorted(_items(iterable, "sorted()"), key=_sized_key(key, "sorted()"), reverse=reverse)
+
+
+def _extreme(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``min``/``max`` that check what they compare."""
+    what = f"{function.__name__}()"
+
+    def bounded(*args: Any, key: Any = None, **kwargs: Any) -> Any:
+        items = _items(args[0], what) if len(args) == 1 else _sized(args, what)
+        return function(items, key=_sized_key(key, what), **kwargs)
+
+    return bounded
+
+
+def _walking(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A builtin that walks its arguments in one C call (``repr``, ``hash``), checked first."""
+    what = f"{function.__name__}()"
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        return function(*[_sized(arg, what) for arg in args], **kwargs)
+
+    return bounded
+
+
+class _BoundedZip:
+    """``zip`` whose rows together hold at most ``MAX_SEQUENCE_LENGTH`` items:
+    ``zip(*[r] * 10**6)`` would otherwise build 10**12 in one ``list()``."""
+
+    def __init__(self, *iterables: Any, strict: bool = False) -> None:
+        _check_length(len(iterables), "zip()")
+        self._rows = zip(*iterables, strict=strict)
+        self._produced = 0
+
+    def __iter__(self) -> _BoundedZip:
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        row = next(self._rows)
+        self._produced += len(row)
+        _check_length(self._produced, "zip()")
+        return row
+
+
 def _too_wide(numbers: list[str]) -> bool:
     return any(len(number) > 4 or int(number) > MAX_FORMAT_WIDTH for number in numbers)
 
 
-def _check_power(base: Any, exponent: Any) -> None:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+def _check_power(base: Any, exponent: Any, modulus: Any = None) -> None:
+    if not (isinstance(base, int) and isinstance(exponent, int)):
+        return
+    if isinstance(modulus, int):
+        if exponent.bit_length() * modulus.bit_length() > MAX_MODPOW_COST:
+            raise SandboxError("pow() 的模幂运算过大 (pow() with a modulus: numbers too large)")
+    elif exponent > 0 and abs(base) > 1:
         _check_int_bits(exponent * math.log2(abs(base)), "**")
 
 
@@ -394,6 +656,7 @@ def _check_operation(symbol: str, left: Any, right: Any) -> None:
         if isinstance(left, int) and isinstance(right, int):
             _check_int_bits(left.bit_length() + right, "<<")
     elif symbol == "%" and isinstance(left, (str, bytes)):
+        _sized(right, "%")
         text = left.decode("latin-1") if isinstance(left, bytes) else left
         numbers = [n for spec in _PRINTF_SPEC.findall(text) for n in spec if n]
         if "*" in numbers or _too_wide(numbers):
@@ -412,8 +675,7 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
 
 
 def _bounded_pow(base: Any, exponent: Any, mod: Any = None) -> Any:
-    if mod is None:
-        _check_power(base, exponent)
+    _check_power(base, exponent, mod)
     return pow(base, exponent, mod)
 
 
@@ -422,6 +684,9 @@ def _bounded_range(*args: int) -> range:
     if numbers[MAX_SEQUENCE_LENGTH:]:
         _check_length(MAX_SEQUENCE_LENGTH + 1, "range()")
     return numbers
+
+
+_CONSTANT_CHECKS: dict[str, Callable[..., Any]] = {"range": _bounded_range, "pow": _check_power}
 
 
 def _bounded_sum(iterable: Any, /, start: Any = 0) -> Any:
@@ -436,17 +701,39 @@ def _bounded_round(number: Any, ndigits: int | None = None) -> Any:
     return round(number, ndigits)
 
 
-class _DecimalType(type):
-    """Lets ``isinstance(x, Decimal)`` in a script accept every ``decimal.Decimal``."""
+class _StandIn(type):
+    """A checked constructor standing in for the builtin type it derives from: a script's
+    ``isinstance(x, Decimal)`` or ``isinstance(x, dict)`` accepts every instance of that type."""
 
     def __instancecheck__(cls, instance: Any) -> bool:
-        return isinstance(instance, decimal.Decimal)
+        return isinstance(instance, cls.__mro__[1])
 
     def __subclasscheck__(cls, subclass: type) -> bool:
-        return issubclass(subclass, decimal.Decimal)
+        return issubclass(subclass, cls.__mro__[1])
 
 
-class BoundedDecimal(decimal.Decimal, metaclass=_DecimalType):
+class _BoundedStr(str, metaclass=_StandIn):
+    """``str(x)`` walks all of ``x``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> str:  # type: ignore[misc]
+        return str(*[_sized(arg, "str()") for arg in args], **kwargs)
+
+
+class _BoundedDict(dict, metaclass=_StandIn):
+    """``dict(pairs)`` hashes every key."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> dict:  # type: ignore[misc]
+        return dict(*[_items(arg, "dict()") for arg in args], **kwargs)
+
+
+class _BoundedSet(set, metaclass=_StandIn):
+    """``set(items)`` hashes every item."""
+
+    def __new__(cls, *args: Any) -> set:  # type: ignore[misc]
+        return set(*[_items(arg, "set()") for arg in args])
+
+
+class BoundedDecimal(decimal.Decimal, metaclass=_StandIn):
     """``Decimal`` as scripts see it: builds a plain ``decimal.Decimal`` of bounded size."""
 
     def __new__(cls, value: Any = "0", context: decimal.Context | None = None) -> decimal.Decimal:
@@ -521,9 +808,31 @@ def _size_checked(owner: Any, name: str, method: Callable[..., Any]) -> Callable
     return checked
 
 
+_CONTAINERS = (list, tuple, dict, set)
+_SHALLOW_METHODS = frozenset(
+    {"append", "insert", "clear", "copy", "keys", "values", "items", "reverse", "popitem"}
+)
+
+
+def _walk_checked(owner: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """A container method that compares or hashes (``index``, ``count``, ``sort``, ``get``,
+    ``add``, ``issubset``...): the container and the arguments are checked first."""
+    what = f"{name}()"
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _sized(owner, what)
+        args = tuple(_items(arg, what) for arg in args)
+        if "key" in kwargs:
+            kwargs["key"] = _sized_key(kwargs["key"], what)
+        return method(*args, **{key: _sized(value, what) for key, value in kwargs.items()})
+
+    return checked
+
+
 def _guarded_getattr(obj: Any, name: str) -> Any:
     """``obj.name`` in a script: no ``_`` names or ``format`` (RestrictedPython), no ``mro``,
-    and size checks on the methods that can build huge results in one call."""
+    size checks on the methods that can build huge results in one call, and deep-size checks
+    on the container methods that walk their items."""
     if name == "mro":
         raise AttributeError('"mro" is not available in scripts')
     value = safer_getattr_raise(obj, name)
@@ -532,7 +841,21 @@ def _guarded_getattr(obj: Any, name: str) -> Any:
             raise SandboxError(f"请在值上调用 {name}() (call {name}() on a value, not its type)")
         if isinstance(obj, _SIZED_TYPES):
             return _size_checked(obj, name, value)
+    elif _is_container(obj) and callable(value) and name not in _SHALLOW_METHODS:
+        return _walk_checked(obj, name, value)
     return value
+
+
+def _is_container(obj: Any) -> bool:
+    """A list, tuple, dict or set, or one of those types (``dict.fromkeys``, ``list.sort``)."""
+    return isinstance(obj, _CONTAINERS) or (isinstance(obj, type) and issubclass(obj, _CONTAINERS))
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    """``obj[key]``: a tuple key is hashed, walking all of it."""
+    if type(key) is tuple:
+        _sized(key, "[]")
+    return obj[key]
 
 
 def _tick() -> None:
@@ -547,7 +870,7 @@ def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 _GUARDS: dict[str, Any] = {
     "_getattr_": _guarded_getattr,
-    "_getitem_": operator.getitem,
+    "_getitem_": _getitem,
     "_getiter_": iter,
     "_write_": full_write_guard,
     "_apply_": _apply,
@@ -556,6 +879,7 @@ _GUARDS: dict[str, Any] = {
     "_inplacevar_": _inplacevar,
     "_binop_": _binop,
     "_tick_": _tick,
+    "_sized_": _sized,
 }
 _REMOVED_BUILTINS = frozenset(
     {
@@ -574,26 +898,28 @@ _BUILTINS: dict[str, Any] = {
     name: value for name, value in safe_builtins.items() if name not in _REMOVED_BUILTINS
 } | {
     "len": len,
-    "min": min,
-    "max": max,
+    "min": _extreme(min),
+    "max": _extreme(max),
     "sum": _bounded_sum,
     "abs": abs,
     "round": _bounded_round,
     "pow": _bounded_pow,
-    "sorted": sorted,
+    "sorted": _bounded_sorted,
     "any": any,
     "all": all,
-    "str": str,
+    "str": _BoundedStr,
+    "repr": _walking(repr),
+    "hash": _walking(hash),
     "int": int,
     "float": float,
     "bool": bool,
     "list": list,
-    "dict": dict,
-    "set": set,
+    "dict": _BoundedDict,
+    "set": _BoundedSet,
     "tuple": tuple,
     "range": _bounded_range,
     "enumerate": enumerate,
-    "zip": zip,
+    "zip": _BoundedZip,
     "isinstance": isinstance,
     "Decimal": BoundedDecimal,
     "date": date,
