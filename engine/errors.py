@@ -46,6 +46,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    """A request or a value over its size limit."""
+
+    status = 413
+    code = "too_large"
+
+
 class ValidationFailed(DomainError):
     """Form data or a model failed validation; ``details`` names the fields or elements."""
 

@@ -1,5 +1,9 @@
 """Task forms: server-side validation of submitted data against the task's JSON Schema.
 
+A completion may only write the fields its form declares — a 公安局 clerk once overwrote the
+市场监管 and 税务 results in the case data by adding their fields — and each field and the whole
+submission have a size limit, because task data is copied into the case and its history.
+
 Messages are Chinese templates with ``%(name)s`` parameters: the API sends them formatted, and
 the pages translate the template first (web/i18n.py), so one rule set serves both.
 """
@@ -14,11 +18,18 @@ from typing import Any
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 
-from .errors import ValidationFailed
+from .errors import TooLarge, ValidationFailed
+
+MAX_FIELD_SIZE = 10_000
+"""Characters of one field as JSON: room for a long opinion, not for a file."""
+MAX_SUBMISSION_SIZE = 100_000
+"""Characters of a whole submission as JSON."""
 
 REQUIRED = "该字段为必填项"
 CHOOSE = "请选择有效的选项"
 INVALID = "内容不符合要求"
+NOT_IN_FORM = "表单中没有此字段"
+TOO_LONG = "内容过长，不能超过 %(limit)s 个字符"
 
 TYPE_MESSAGES = {
     "string": "请输入文本",
@@ -97,14 +108,55 @@ def message_of(error: ValidationError) -> FieldMessage:
     return OTHER_MESSAGES.get(keyword, INVALID), {}
 
 
+def check_size(data: Any) -> None:
+    """Refuse an oversized submission (413) before anything else reads or stores it."""
+    if _json_size(data) > MAX_SUBMISSION_SIZE:
+        raise TooLarge(
+            f"提交的数据过大（不能超过 {MAX_SUBMISSION_SIZE} 个字符）",
+            {"limit": MAX_SUBMISSION_SIZE},
+            code="submission_too_large",
+        )
+
+
 def validate_form(schema_text: str, data: dict[str, Any]) -> None:
-    """Raise ``FormInvalid`` with the first message per field (422 in the API)."""
+    """Raise ``FormInvalid`` with the first message per field (422 in the API): fields the form
+    does not declare, fields over ``MAX_FIELD_SIZE``, then what the schema says."""
     templates: dict[str, FieldMessage] = {}
+    declared = _declared_fields(schema_text)
+    for name, value in data.items():
+        if declared is not None and name not in declared:
+            templates[name] = NOT_IN_FORM, {}
+        elif _json_size(value) > MAX_FIELD_SIZE:
+            templates[name] = TOO_LONG, {"limit": MAX_FIELD_SIZE}
     for error in sorted(_validator(schema_text).iter_errors(data), key=lambda e: list(e.path)):
         for name in field_names(error):
             templates.setdefault(name, message_of(error))
     if templates:
         raise FormInvalid(templates)
+
+
+@lru_cache(maxsize=512)
+def _declared_fields(schema_text: str) -> frozenset[str] | None:
+    """The top-level fields a form declares, also inside ``allOf``/``if``/``then`` branches;
+    None when the schema itself says what else it takes (``additionalProperties``)."""
+    schema = json.loads(schema_text)
+    if not isinstance(schema, dict) or "additionalProperties" in schema:
+        return None
+    names: set[str] = set()
+    pending = [schema]
+    while pending:
+        part = pending.pop()
+        names.update(part.get("properties") or {})
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            pending.extend(p for p in part.get(keyword) or [] if isinstance(p, dict))
+        for keyword in ("if", "then", "else"):
+            if isinstance(part.get(keyword), dict):
+                pending.append(part[keyword])
+    return frozenset(names)
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _is_choice(alternatives: object) -> bool:

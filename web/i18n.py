@@ -214,6 +214,8 @@ EN_CATALOG: dict[str, str] = {
     "最多选择 %(limit)s 项": "Choose at most %(limit)s item(s).",
     "不能有重复项": "Items must not repeat.",
     "包含不允许的字段": "Contains fields that are not allowed.",
+    "表单中没有此字段": "This form has no such field.",
+    "内容过长，不能超过 %(limit)s 个字符": "Too long: at most %(limit)s characters.",
     "日期格式应为 YYYY-MM-DD": "Dates must look like YYYY-MM-DD.",
     "时间格式不正确": "The date and time are not valid.",
     "邮箱格式不正确": "The e-mail address is not valid.",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import object_session, selectinload
 
 from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..forms import validate_form
+from ..forms import check_size, validate_form
 from ..uow import UnitOfWork
 from . import chains as chain_service
 from . import clock
@@ -184,6 +184,7 @@ def complete(
 ) -> Completion:
     if not isinstance(data, dict):
         raise BadRequest("data 应为对象", {"field": "data"})
+    check_size(data)
     task = _lock_open_task(uow, user, task_id)
     if task.assignee and task.assignee != user.username:
         if access.is_candidate(user, task):
