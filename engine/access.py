@@ -15,10 +15,26 @@ READ_ALL_ROLES = frozenset({"admin", "supervisor", "monitor"})
 # Roles that work a department's cases; others (a designer, a service commissioner) see none
 # of their department's cases merely by belonging to it.
 CASE_WORK_ROLES = frozenset({"window", "reviewer", "approver"})
+# 服务监督员: external monitors follow cases and give opinions, and never act on a case.
+READ_ONLY_ROLES = frozenset({"monitor"})
+# 县政府办公室 supervises every case, so it may always be sent a copy (抄送).
+OFFICE_DEPARTMENT = "office"
 
 
 def reads_everything(user: models.User) -> bool:
     return bool(user.role_codes & READ_ALL_ROLES)
+
+
+def require_acting(user: models.User) -> None:
+    """Refuse a read-only user (a monitor): comments, 催办 and 抄送 are acts on the case."""
+    if user.role_codes and user.role_codes <= READ_ONLY_ROLES:
+        raise Forbidden("服务监督员只能查看办件，不能操作", code="read_only")
+
+
+def may_receive_copy(target: models.User, involved_departments: set[str]) -> bool:
+    """抄送 goes to staff of the departments that took part in the case, and to the office:
+    otherwise anyone who can read a case could widen who reads it without limit."""
+    return target.department_code in (involved_departments | {OFFICE_DEPARTMENT})
 
 
 def require_role(user: models.User, *roles: str) -> None:

@@ -911,6 +911,7 @@ def urge(uow: UnitOfWork, user: models.User, task_id: str, note: Any) -> dict[st
         visible_case(uow, user, task.case.case_no)
     except NotFound as error:
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found") from error
+    access.require_acting(user)
     if task.state not in (*OPEN, WAITING_SIGN):
         raise Conflict(f"任务“{task.name}”已不在待办状态（{task.state}）", code="task_not_open")
     if task.state == WAITING_SIGN:
@@ -959,11 +960,27 @@ def copy_case(
 ) -> list[dict[str, Any]]:
     """POST /cases/{case_no}/cc (抄送): the users may read the case from now on."""
     case = visible_case(uow, user, case_no)
+    access.require_acting(user)
     note = _text(note, "note", required=False)
     names = [n for n in _usernames(users) if n != user.username]
     if not names:
         raise _invalid("users", "不能只抄送给自己")
     targets = _users(uow, names)
+    involved = {
+        case.intake_department,
+        *uow.session.scalars(
+            select(models.HumanTask.department_code)
+            .where(models.HumanTask.case_id == case.id)
+            .distinct()
+        ),
+    }
+    outside = [t.username for t in targets if not access.may_receive_copy(t, involved)]
+    if outside:
+        raise _invalid(
+            "users",
+            f"只能抄送给本件经办部门和政府办的人员：{'、'.join(outside)}",
+            outside=outside,
+        )
     existing = {
         c.username: c
         for c in uow.session.scalars(
@@ -1140,6 +1157,7 @@ def add_comment(
 ) -> dict[str, Any]:
     """POST /cases/{case_no}/comments: an opinion, with files kept outside the workflow."""
     case = visible_case(uow, user, case_no)
+    access.require_acting(user)
     text = _text(text, "text", required=not uploads, limit=MAX_COMMENT)
     if len(uploads) > MAX_FILES:
         raise _invalid("files", f"每条意见最多 {MAX_FILES} 个附件")

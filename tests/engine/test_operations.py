@@ -468,21 +468,25 @@ def test_urge_notifies_the_candidates_then_the_assignee(uow):
 def test_cc_lets_the_user_read_the_case_and_lists_it(uow):
     case_no = start(uow, "企业开办")
     with pytest.raises(NotFound):
-        act(uow, "nr1", cases.get_case, case_no)
-    act(uow, "window1", operations.copy_case, case_no, ["nr1", "commissioner1"], "供参阅")
-    assert act(uow, "nr1", cases.get_case, case_no)["case_no"] == case_no
+        act(uow, "designer1", cases.get_case, case_no)
+    act(uow, "window1", operations.copy_case, case_no, ["designer1", "commissioner1"], "供参阅")
+    assert act(uow, "designer1", cases.get_case, case_no)["case_no"] == case_no
     assert act(uow, "commissioner1", cases.get_case, case_no)["case_no"] == case_no
     with uow() as u:
-        items, total = operations.list_copies(u, user(u, "nr1"), per_page=200)
+        items, total = operations.list_copies(u, user(u, "designer1"), per_page=200)
     mine = [c for c in items if c["case_no"] == case_no]
     assert total >= 1 and mine[0]["copied_by"] == "window1" and mine[0]["note"] == "供参阅"
     assert not mine[0]["read"]
-    assert act(uow, "nr1", operations.read_copy, mine[0]["id"])["read"]
+    assert act(uow, "designer1", operations.read_copy, mine[0]["id"])["read"]
     with pytest.raises(NotFound):
         act(uow, "tax1", operations.read_copy, mine[0]["id"])
-    assert inbox_notes(uow, "nr1", case_no, "cc")
+    assert inbox_notes(uow, "designer1", case_no, "cc")
     with pytest.raises(ValidationFailed):
         act(uow, "window1", operations.copy_case, case_no, ["nobody"], "")
+    with pytest.raises(ValidationFailed, match="nr1"):  # 自然资源局 takes no part in the case
+        act(uow, "designer1", operations.copy_case, case_no, ["nr1"], "")
+    with pytest.raises(Forbidden):
+        act(uow, "monitor1", operations.copy_case, case_no, ["office1"], "")
 
 
 def test_a_new_department_task_notifies_its_candidates_once(uow):

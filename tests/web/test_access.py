@@ -433,6 +433,84 @@ def test_deploy_model(world: World, username: str, expected: int) -> None:
         assert _versions(world) == before
 
 
+# ---- 催办, comments and 抄送 act on a case: whoever sees it, except a monitor (read-only) -----
+
+SEES_LICENCE_CASE = {u for u, c, visible in CASE_VISIBILITY if c == "licence_case" and visible}
+ACTS = [row(u, 403 if u == "monitor1" else 200 if u in SEES_LICENCE_CASE else 404) for u in USERS]
+
+
+def _refused_as(response: Any, expected: int) -> None:
+    assert response.status_code in (expected, 201 if expected == 200 else expected), (
+        response.get_json()
+    )
+    if expected == 403:
+        assert response.get_json()["error"]["code"] == "read_only"
+    elif expected == 404:
+        assert response.get_json()["error"]["code"] in ("case_not_found", "task_not_found")
+
+
+@pytest.mark.parametrize(("username", "expected"), ACTS)
+def test_urge(world: World, username: str, expected: int) -> None:
+    path = world.path("/tasks/{licence_task}/urge")
+    _refused_as(world.call(username, "POST", path, json={"note": "请尽快办理"}), expected)
+
+
+@pytest.mark.parametrize(("username", "expected"), ACTS)
+def test_comment(world: World, username: str, expected: int) -> None:
+    path = world.path("/cases/{licence_case}/comments")
+    response = world.call(
+        username, "POST", path, data={"text": "已阅"}, content_type="multipart/form-data"
+    )
+    _refused_as(response, expected)
+
+
+def _case_at_licence(world: World) -> str:
+    """A fresh case (抄送 widens who reads it) that 市场监督管理局 now takes part in."""
+    case_no, intake = _start_case(world)
+    done = world.call("window1", "POST", f"/tasks/{intake}/complete", json={"data": INTAKE_ACCEPT})
+    assert done.status_code == 200, done.get_json()
+    return case_no
+
+
+@pytest.mark.parametrize(("username", "expected"), ACTS)
+def test_cc_to_someone_in_the_office(world: World, username: str, expected: int) -> None:
+    case_no = _case_at_licence(world)
+    response = world.call(username, "POST", f"/cases/{case_no}/cc", json={"users": ["designer1"]})
+    _refused_as(response, expected)
+
+
+# (target, allowed): the case's departments are the window and 市场监督管理局; the office always.
+CC_TARGETS = [
+    ("amr_chief", True),
+    ("commissioner1", True),  # sits in the window department
+    ("designer1", True),  # sits in the office
+    ("psb1", False),
+    ("tax1", False),
+]
+
+
+@pytest.mark.parametrize(("target", "allowed"), [row(*r) for r in CC_TARGETS])
+def test_cc_reaches_only_the_cases_departments_and_the_office(
+    world: World, target: str, allowed: bool
+) -> None:
+    case_no = _case_at_licence(world)
+    response = world.call("amr1", "POST", f"/cases/{case_no}/cc", json={"users": [target]})
+    assert response.status_code == (201 if allowed else 422), response.get_json()
+    sees = world.call(target, "GET", f"/cases/{case_no}").status_code
+    assert sees == (200 if allowed else 404)
+    if not allowed:
+        assert response.get_json()["error"]["details"]["outside"] == [target]
+
+
+def test_a_copy_does_not_let_its_reader_widen_the_circle(world: World) -> None:
+    case_no = _case_at_licence(world)
+    copied = world.call("window1", "POST", f"/cases/{case_no}/cc", json={"users": ["designer1"]})
+    assert copied.status_code == 201, copied.get_json()
+    again = world.call("designer1", "POST", f"/cases/{case_no}/cc", json={"users": ["tax1"]})
+    assert again.status_code == 422, again.get_json()
+    assert world.call("tax1", "GET", f"/cases/{case_no}").status_code == 404
+
+
 # ---- no token, bad token ------------------------------------------------------------------------
 
 ENDPOINTS = [

@@ -241,19 +241,26 @@ def test_withdraw_and_urge(api):
 
 def test_cc_makes_the_case_readable_and_lists_it(api):
     case_no, _ = start_enterprise_case(api)
-    window, nr = api("window1"), api("nr1")
-    assert nr.get(f"/cases/{case_no}").status_code == 404
+    window, designer = api("window1"), api("designer1")
+    assert designer.get(f"/cases/{case_no}").status_code == 404
     assert window.post(f"/cases/{case_no}/cc", json={"users": []}).status_code == 422
-    copied = window.post(f"/cases/{case_no}/cc", json={"users": ["nr1"], "note": "请知悉"})
+    outside = window.post(f"/cases/{case_no}/cc", json={"users": ["nr1", "designer1"]})
+    assert outside.status_code == 422, "自然资源局 takes no part in the case"
+    assert outside.get_json()["error"]["details"]["outside"] == ["nr1"]
+    copied = window.post(f"/cases/{case_no}/cc", json={"users": ["designer1"], "note": "请知悉"})
     assert copied.status_code == 201
-    assert nr.get(f"/cases/{case_no}").status_code == 200
-    listed = nr.get("/cc?per_page=200").get_json()
+    assert designer.get(f"/cases/{case_no}").status_code == 200
+    listed = designer.get("/cc?per_page=200").get_json()
     mine = [c for c in listed["items"] if c["case_no"] == case_no]
     assert mine and mine[0]["note"] == "请知悉" and not mine[0]["read"]
-    assert nr.post(f"/cc/{mine[0]['id']}/read").get_json()["read"]
+    assert designer.post(f"/cc/{mine[0]['id']}/read").get_json()["read"]
     assert api("tax1").post(f"/cc/{mine[0]['id']}/read").status_code == 404
-    assert not [c for c in nr.get("/cc?unread=1").get_json()["items"] if c["case_no"] == case_no]
-    assert api("tax1").post(f"/cases/{case_no}/cc", json={"users": ["nr1"]}).status_code == 404
+    assert not [
+        c for c in designer.get("/cc?unread=1").get_json()["items"] if c["case_no"] == case_no
+    ]
+    assert (
+        api("tax1").post(f"/cases/{case_no}/cc", json={"users": ["designer1"]}).status_code == 404
+    )
 
 
 def test_comments_with_attachments(api):
@@ -396,11 +403,12 @@ def test_the_case_page_copies_comments_and_withdraws(api, client):
     )
     assert posted.status_code == 302
     copied = client.post(
-        f"/cases/{case_no}/cc", data={"users": "nr1, office1", "note": "", "csrf_token": token}
+        f"/cases/{case_no}/cc",
+        data={"users": "designer1, office1", "note": "", "csrf_token": token},
     )
     assert copied.status_code == 302
     page = client.get(f"/cases/{case_no}").get_data(as_text=True)
-    assert "已电话联系申请人" in page and "记录.pdf" in page and "nr1" in page
+    assert "已电话联系申请人" in page and "记录.pdf" in page and "designer1" in page
     link = re.search(r'href="(/cases/[^"]+/comments/\d+/files/1)"', page).group(1)
     assert client.get(link).data == PDF
 
@@ -411,7 +419,7 @@ def test_the_case_page_copies_comments_and_withdraws(api, client):
     assert window.task_named(case_no, "受理")["assignee"] == "window1"
 
     client.post("/logout", data={"csrf_token": token})
-    login(client, "nr1")
+    login(client, "designer1")
     copies = client.get("/cc").get_data(as_text=True)
     assert case_no in copies
     assert client.get(f"/cases/{case_no}").status_code == 200
