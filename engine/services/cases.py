@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from .. import access, models, views
@@ -56,21 +57,22 @@ def department_names(uow: UnitOfWork) -> dict[str, str]:
 def _next_case_no(uow: UnitOfWork, item: models.ServiceItem) -> str:
     """``<region><yyyymmdd><item type><seq>``: readable, unique, never reused.
 
-    The counter row is updated inside the transaction, which holds the write lock, so two
-    windows never draw the same number.
+    One upsert draws the number: the day's first case inserts the counter row, every other
+    one increments it, and the row stays locked until the transaction ends, so two windows
+    never draw the same number — nor fail when both take in the day's first case (an update
+    followed by an insert let one of them hit the primary key).
     """
     day = local_now().strftime("%Y%m%d")
-    session = uow.session
-    bumped = session.execute(
-        update(models.CaseCounter)
-        .where(models.CaseCounter.day == day)
-        .values(last=models.CaseCounter.last + 1)
+    dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
+    draw = (
+        dialect.insert(models.CaseCounter)
+        .values(day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[models.CaseCounter.day], set_={"last": models.CaseCounter.last + 1}
+        )
         .returning(models.CaseCounter.last)
-    ).scalar_one_or_none()
-    if bumped is None:
-        session.add(models.CaseCounter(day=day, last=1))
-        session.flush()
-        bumped = 1
+    )
+    bumped = uow.session.execute(draw).scalar_one()
     return f"{REGION_CODE}{day}{item.item_type[:2]:0>2}{bumped:05d}"
 
 

@@ -1,0 +1,26 @@
+"""A PostgreSQL database of one's own, for tests that need a day's first case or real server
+processes: the session database is shared by every other test (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from engine.db import make_engine, make_session_factory
+from engine.schema import upgrade
+
+from .conftest import create_pg_database, load_demo
+
+
+@contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    """A new database, migrated and with the demo loaded; dropped afterwards."""
+    url, drop = create_pg_database(admin_url)
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        load_demo(make_session_factory(engine))
+        engine.dispose()
+        yield url
+    finally:
+        drop()
