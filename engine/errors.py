@@ -71,6 +71,21 @@ class ModelInvalid(ValidationFailed):
         self.problems = problems
 
 
+class ModelRuntimeError(ValidationFailed):
+    """The model cannot take the step with this case's data: a condition naming a variable the
+    case lacks, a gateway with no way out, a failing script. Nothing of the step is saved.
+
+    ``parts`` (message templates) and ``params`` let the web layer say it in the reader's
+    language.
+    """
+
+    code = "model_error"
+
+    def __init__(self, parts: tuple[str, ...], params: dict[str, Any], details: dict[str, Any]):
+        super().__init__("".join(part % params for part in parts), details)
+        self.parts, self.params = parts, params
+
+
 class EngineIntegrityError(Conflict):
     """The workflow engine reached a state it cannot be trusted in; nothing is saved."""
 

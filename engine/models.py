@@ -347,6 +347,34 @@ class Timer(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     fired_at: Mapped[datetime | None]
     fired_by: Mapped[str | None] = mapped_column(String(128))
+    # Failed firings (the model's step raised): retried later, then an incident (卡件).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    """A case the engine could not move on by itself (卡件): a timer whose step keeps failing.
+
+    Open until an administrator retries it successfully (after migrating the case to a fixed
+    model version); the case itself keeps its status, its open tasks and its history.
+    """
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # timer
+    # The timer row goes when a migration re-predicts the wait; the incident stays.
+    timer_id: Mapped[int | None] = mapped_column(ForeignKey("timer.id", ondelete="SET NULL"))
+    element_id: Mapped[str] = mapped_column(String(128), default="")
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship()
 
 
 class Visit(Base):

@@ -17,6 +17,8 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -42,6 +44,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .camunda import to_spiff
 from .errors import EngineIntegrityError
+from .model_errors import explain, is_model_error
 from .multiinstance import OneWindowParser, connect_instances, instance_item
 from .safexml import parse_xml
 from .sandbox import script_engine
@@ -330,18 +333,21 @@ class CaseRun:
             return False
         task.internal_data["event_fired"] = True
         task.last_state_change = time.time()
-        self.wf.refresh_timers()
+        with _model_errors():
+            self.wf.refresh_timers()
         self._advance()
         return True
 
     # ----- actions ---------------------------------------------------------------------------
     def complete(self, task: Task, data: dict[str, Any]) -> None:
         task.data.update(data)
-        task.run()
+        with _model_errors():
+            task.run()
         self._advance()
 
     def _advance(self) -> None:
-        self.wf.do_engine_steps()
+        with _model_errors():
+            self.wf.do_engine_steps()
         self._check_integrity()
 
     def _check_integrity(self) -> None:
@@ -575,6 +581,17 @@ class CaseRun:
             for key, sp in self.wf.subprocesses.items()
         }
         return json.loads(_dumps(props))
+
+
+@contextmanager
+def _model_errors() -> Iterator[None]:
+    """A condition, script or gateway of the model failed: say where and why (422)."""
+    try:
+        yield
+    except Exception as error:
+        if is_model_error(error):
+            raise explain(error) from error
+        raise
 
 
 class MigrationRefused(Exception):

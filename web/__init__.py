@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         designer,
         errors,
         i18n,
+        incidents_pages,
         notices,
         operations_pages,
         public,
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(designer.bp)
     app.register_blueprint(chains_admin.bp)
     app.register_blueprint(operations_pages.bp)
+    app.register_blueprint(incidents_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

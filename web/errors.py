@@ -10,6 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import DomainError
 
+from .i18n import gettext
+
 log = logging.getLogger(__name__)
 
 STATUS_CODES = {
@@ -46,12 +48,21 @@ def _page(status: int, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, message=message), status
 
 
+def translated(error: DomainError) -> str:
+    """An error that says how it is composed (``parts``) is said in the reader's language."""
+    parts = getattr(error, "parts", None)
+    if not parts:
+        return error.message
+    return "".join(gettext(part, **error.params) for part in parts)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response | tuple[str, int]:
+        message = translated(error)
         if _wants_json():
-            return api_error(error.status, error.code, error.message, error.details)
-        return _page(error.status, error.message)
+            return api_error(error.status, error.code, message, error.details)
+        return _page(error.status, message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:

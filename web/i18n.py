@@ -21,6 +21,41 @@ COOKIE_NAME = "ow_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 EN_CATALOG: dict[str, str] = {
+    # Model errors at run time (engine/model_errors.py)
+    "流程模型在“%(element)s”（%(element_id)s）出错：": (
+        "The process model failed at “%(element)s” (%(element_id)s): "
+    ),
+    "表达式 %(expression)s 引用了办件数据中没有的变量 %(name)s。": (
+        "the expression %(expression)s reads %(name)s, which the case data does not hold. "
+    ),
+    "没有一条出口的条件成立，也没有默认出口。": (
+        "no outgoing condition holds and there is no default flow. "
+    ),
+    "脚本第 %(line)s 行 %(code)s 执行失败（%(reason)s）。": (
+        "line %(line)s of the script, %(code)s, failed (%(reason)s). "
+    ),
+    "表达式 %(expression)s 无法求值（%(reason)s）。": (
+        "the expression %(expression)s could not be evaluated (%(reason)s). "
+    ),
+    "%(reason)s。": "%(reason)s. ",
+    "本次办理未保存，请联系流程设计员修正模型。": (
+        "Nothing of this step was saved; ask a process designer to fix the model."
+    ),
+    "卡件处理": "Incidents",
+    "卡件列表": "Incident list",
+    "以下办件的定时步骤多次执行失败，流程无法自动继续。": (
+        "A timed step of these cases failed repeatedly, so they cannot move on by themselves."
+    ),
+    "请修正流程模型并将办件迁移到修正后的版本，然后重试。": (
+        "Fix the process model, migrate the case to the fixed version, then retry."
+    ),
+    "出错环节": "Failed step",
+    "错误信息": "Error",
+    "发生时间": "Since",
+    "重试": "Retry",
+    "没有卡件。": "No incidents.",
+    "已重试，办件 %(case_no)s 已继续流转": "Retried: case %(case_no)s moves on again",
+    "此办件有未处理的卡件：": "This case has an open incident: ",
     # Layout, navigation and account
     "一窗通办": "OneWindow",
     "县级政务服务中心": "County Government Service Center",

@@ -27,6 +27,7 @@ from .common import (
     save_run,
     sync_tasks,
 )
+from .incidents import open_incidents_of
 
 REGION_CODE = "339901"  # the demo county (青山县); a setting in production
 APPLICANT_KINDS = ("person", "enterprise")
@@ -271,7 +272,9 @@ def get_case(
         clock.clock_view(clock.reading(uow, case)),
         {"key": definition.key, "version": definition.version},
     )
-    if not with_events:
+    if with_events:
+        view["incidents"] = open_incidents_of(uow, case)
+    else:
         del view["events"]
     if with_steps:
         view["steps"] = task_views

@@ -35,10 +35,21 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
     )
-    from . import auth, cases, chains, clock, operations, public, service_items, tasks
+    from . import auth, cases, chains, clock, incidents, operations, public, service_items, tasks
     from . import models as model_routes
 
-    modules = (auth, service_items, cases, tasks, operations, clock, model_routes, chains, public)
+    modules = (
+        auth,
+        service_items,
+        cases,
+        tasks,
+        operations,
+        clock,
+        model_routes,
+        chains,
+        public,
+        incidents,
+    )
     for module in modules:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")

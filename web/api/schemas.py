@@ -123,6 +123,22 @@ class ModelVersion(Loose):
     files = fields.List(fields.String())
 
 
+class Incident(Loose):
+    id = fields.Integer()
+    case_no = fields.String()
+    source = fields.String()
+    element_id = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+    created_at = fields.String()
+    resolved_at = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+
+
+class Items(Loose):
+    items = fields.List(fields.Dict())
+
+
 class Page(Loose):
     items = fields.List(fields.Dict())
     total = fields.Integer()
