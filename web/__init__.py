@@ -59,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    app.url_map.converters["int"] = errors.BoundedIntegerConverter  # before any route
     app.register_blueprint(auth.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(notices.bp)

@@ -20,6 +20,7 @@ from ..database import unit_of_work
 
 api = Api()
 MAX_PER_PAGE = 200
+MAX_PAGE = 2**31 - 1  # beyond it an OFFSET would overflow; no list is that long
 
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
@@ -77,9 +78,10 @@ def paging() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 20))
     except ValueError as error:
         raise BadRequest("page 和 per_page 应为整数", {"fields": ["page", "per_page"]}) from error
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
         raise BadRequest(
-            f"page ≥ 1，1 ≤ per_page ≤ {MAX_PER_PAGE}", {"fields": ["page", "per_page"]}
+            f"1 ≤ page ≤ {MAX_PAGE}，1 ≤ per_page ≤ {MAX_PER_PAGE}",
+            {"fields": ["page", "per_page"]},
         )
     return page, per_page
 
