@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, models, views
 from ..definitions import check_model, diff_models, prepare_model
-from ..errors import BadRequest, DomainError, EngineIntegrityError, NotFound
+from ..errors import BadRequest, DomainError, EngineIntegrityError, ModelInvalid, NotFound
 from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
@@ -91,8 +92,36 @@ def check_files(files: Any) -> dict[str, str]:
             )
         if size > MAX_FILE_BYTES:
             raise TooLarge(f"文件过大：{name}（最大 2 MB）", {"file": name}, "file_too_large")
+        if name.endswith(".json"):
+            _require_json(name, text)
         checked[name] = text
     return checked
+
+
+def check_key(key: Any) -> str:
+    """A model key as the designer pages, drafts and uploads all accept it."""
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        raise BadRequest(
+            "模型标识须以小写字母开头，只含小写字母、数字和下划线（2–64 个字符）",
+            {"field": "key"},
+            "invalid_key",
+        )
+    return key
+
+
+def _require_json(name: str, text: str) -> None:
+    """Every form file parses, including one no task refers to yet (the checks of the model
+    only read the forms its tasks name)."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError) as error:
+        problem = {
+            "file": name,
+            "line": getattr(error, "lineno", None),
+            "element_id": None,
+            "message": f"表单文件不是合法的 JSON：{getattr(error, 'msg', error)}",
+        }
+        raise ModelInvalid([problem]) from error
 
 
 def _valid_name(name: str) -> bool:
@@ -141,12 +170,7 @@ def get_draft(uow: UnitOfWork, user: models.User, key: str) -> dict[str, Any]:
 def save_draft(uow: UnitOfWork, user: models.User, key: str, files: Any) -> dict[str, Any]:
     """Keep the files as the model's draft; a new draft is based on the newest version."""
     _require_designer(user)
-    if not KEY_PATTERN.match(key):
-        raise BadRequest(
-            "模型标识须以小写字母开头，只含小写字母、数字和下划线（2–64 个字符）",
-            {"field": "key"},
-            "invalid_key",
-        )
+    check_key(key)
     checked = check_files(files)
     draft = uow.session.get(models.ModelDraft, key, with_for_update=True)
     now = models.utcnow()

@@ -78,12 +78,9 @@ def list_models() -> Any:
 )
 def deploy() -> Any:
     with api_call() as (uow, user):
-        key = (request.form.get("key") or "").strip()
-        if not key:
-            raise BadRequest("缺少模型标识 key", {"field": "key"})
-        result = model_service.deploy_model(
-            uow, user, key, uploaded_files(), request.form.get("note", "")
-        )
+        key = designer_service.check_key((request.form.get("key") or "").strip())
+        files = designer_service.check_files(uploaded_files())
+        result = model_service.deploy_model(uow, user, key, files, request.form.get("note", ""))
         body = designer_service.deployment_view(key, result)
     return created(body) if result.created else jsonify(body)
 
