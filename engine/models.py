@@ -262,6 +262,9 @@ class HumanTask(Base):
     chain_level: Mapped[int | None] = mapped_column(Integer)
     parent_id: Mapped[str | None] = mapped_column(String(36))  # a chain level's step
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # A task of another model a call activity runs (一件事一次办): that model version; None:
+    # the case's own model.
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
 
     case: Mapped[Case] = relationship()
 
@@ -373,6 +376,24 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship()
+
+
+class MessageWait(Base):
+    """A BPMN message (消息) a case waits for, kept so a delivery finds its case without loading
+    workflows; ``correlation`` holds the values of the correlation properties the model declares.
+    """
+
+    __tablename__ = "message_wait"
+    __table_args__ = (UniqueConstraint("case_id", "task_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    correlation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
 

@@ -19,26 +19,33 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -47,7 +54,7 @@ from .errors import EngineIntegrityError
 from .model_errors import explain, is_model_error
 from .multiinstance import OneWindowParser, connect_instances, instance_item
 from .safexml import parse_xml
-from .sandbox import script_engine
+from .sandbox import SandboxError, evaluate, script_engine
 
 TIMERS_FLAG = "onewindow_timers"
 # SpiffWorkflow walks some structures recursively (a boundary event's join checks ancestry one
@@ -111,10 +118,11 @@ def parse_model(files: dict[str, str], process_id: str | None = None, *, validat
 def compile_model(files: dict[str, str], process_id: str) -> CompiledModel:
     parser = parse_model(files)
     model = CompiledModel(
-        process_id, parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        process_id, parser.get_spec(process_id), _own_subprocess_specs(parser, process_id)
     )
     for spec in (model.spec, *model.subprocess_specs.values()):
         connect_instances(spec)
+        _take_correlations(spec)
     return model
 
 
@@ -145,6 +153,9 @@ class UserTask:
     data: dict[str, Any]
     # The collection element a multi-instance instance was created for (会签: a username).
     item: Any = None
+    # The deployed version of another model the task belongs to (a call activity into it);
+    # None: the case's own model.
+    definition_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,28 +208,35 @@ class CaseRun:
 
     # ----- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, model: CompiledModel, data: dict[str, Any]) -> CaseRun:
-        wf = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=script_engine())
+    def start(
+        cls, model: CompiledModel, data: dict[str, Any], calls: CalledModels | None = None
+    ) -> CaseRun:
+        wf = CaseWorkflow(model, calls)
         run = cls(wf, set(), 0.0)
         start = wf.get_next_task(state=TaskState.READY)
         start.data.update(data)
         run._advance()
+        run._start_by_message()
         return run
 
     @classmethod
     def restore(
-        cls, model: CompiledModel, workflow: dict[str, Any], rows: list[tuple[str, str]]
+        cls,
+        model: CompiledModel,
+        workflow: dict[str, Any],
+        rows: list[tuple[str, str]],
+        calls: CalledModels | None = None,
     ) -> CaseRun:
-        """Rebuild from the case's properties and its ``(process, payload)`` task rows."""
+        """Rebuild from the case's properties and its ``(process, payload)`` task rows;
+        ``calls`` gives the pinned versions of other models its call activities run."""
         loaded_at = time.time()
         by_process: dict[str, dict[str, dict]] = {}
         for process, payload in rows:
             dct = json.loads(payload)
             by_process.setdefault(process, {})[dct["id"]] = dct
-        wf = BpmnWorkflow(
-            model.spec, model.subprocess_specs, script_engine=script_engine(), deserializing=True
-        )
+        wf = CaseWorkflow(model, calls, deserializing=True)
         wf_props = dict(workflow)
+        wf.restore_pins(wf_props.get(CALLS_KEY, {}))
         wf.tasks = _restore_tasks(by_process.get("", {}), wf_props["root"], wf)
         wf.task_tree = wf.tasks[UUID(wf_props["root"])]
         wf_converter = _converter_for(BpmnWorkflow)
@@ -227,7 +245,7 @@ class CaseRun:
             key: {**props, "tasks": _ordered(by_process.get(key, {}), props["root"])}
             for key, props in wf_props.get("subprocesses", {}).items()
         }
-        wf_converter.subprocesses_from_dict(subprocesses, wf)
+        _restore_subprocesses(subprocesses, wf, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
         known = {t.id for t in _all_tasks(wf)}
         return cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
@@ -311,8 +329,8 @@ class CaseRun:
         """
         pending = []
         for task in _all_tasks(self.wf):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if task.state != TaskState.WAITING or not isinstance(definition, TIMER_TYPES):
+            definition = _timer_definition(task)
+            if task.state != TaskState.WAITING or definition is None:
                 continue
             if "onewindow_due" not in task.internal_data:
                 due = _due_from(task, definition, now)
@@ -437,6 +455,8 @@ class CaseRun:
         attribute-level comparison."""
         plan = [(self.wf, model.spec, _diff(self.wf, model.spec))]
         for sp in self.wf.subprocesses.values():
+            if self.wf.pin_of(sp) is not None:
+                continue  # a call into another model keeps the version it started on
             new_spec = model.subprocess_specs.get(sp.spec.name)
             plan.append((sp, new_spec, _diff(sp, new_spec) if new_spec is not None else None))
         return plan
@@ -539,6 +559,54 @@ class CaseRun:
             return None
         return task
 
+    # ----- messages and calls into other models (engine/services/messages.py, calls.py) ------
+    # The message waits as last written to the database (the service keeps it current).
+    saved_waits: tuple[MessageWait, ...] = ()
+
+    def use_models(self, calls: CalledModels) -> None:
+        """Where call activities find other deployed models for this unit of work."""
+        self.wf.calls = calls
+
+    def message_waits(self) -> list[MessageWait]:
+        """Every message the case waits for, with the correlation values its model declares."""
+        data = self.data
+        return [
+            MessageWait(str(task.id), definition.name, _correlation_values(definition, data))
+            for task in self.wf.event_manager.tasks.values()
+            if task.state == TaskState.WAITING
+            for definition in _message_definitions(task.task_spec)
+        ]
+
+    def deliver(self, name: str, payload: dict[str, Any]) -> bool:
+        """Catch message ``name`` wherever the case waits for it; False: it waits for none.
+
+        The payload lands in the case data: under the message's ``spiffworkflow:messageVariable``
+        when the model names one (SpiffArena), else merged at the top level (Camunda).
+        """
+        correlations = {k: v for _, w in _all_workflows(self.wf) for k, v in w.correlations.items()}
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations)
+        catching = [
+            t for t in list(self.wf.event_manager.tasks.values()) if t.task_spec.catches(t, event)
+        ]
+        if not catching:
+            return False
+        self.wf.catch(event)
+        for task in catching:
+            named = [d for d in _message_definitions(task.task_spec) if d.name == name]
+            if not any(d.message_var for d in named):
+                task.data.update(deepcopy(payload))
+            task.last_state_change = time.time()
+        self._advance()
+        return True
+
+    def _start_by_message(self) -> None:
+        """A process that starts with a message start event (消息启动) starts when the case is
+        created: the message that created it is the one its start event waits for."""
+        for task in list(self.wf.event_manager.tasks.values()):
+            if task.workflow is self.wf and isinstance(task.task_spec, StartEvent):
+                for definition in _message_definitions(task.task_spec):
+                    self.deliver(definition.name, {})
+
     # ----- persistence -----------------------------------------------------------------------
     def changes(self) -> Changes:
         """Task rows touched since load (and their children, whose deltas depend on them)."""
@@ -571,6 +639,7 @@ class CaseRun:
         props = _process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
         props[TIMERS_FLAG] = self.had_timers
+        props[CALLS_KEY] = self.wf.pinned_versions()
         props["subprocesses"] = {
             str(key): {
                 **_process_properties(sp),
@@ -716,6 +785,7 @@ def _user_task(task: Task) -> UserTask:
         properties=dict(spec.extensions.get("properties", {})),
         data=task.data,
         item=instance_item(task),
+        definition_id=_called_version(task),
     )
 
 
@@ -779,3 +849,217 @@ def _stale_merges(task: Task) -> list[Task]:
         and not _is_below(task, t)
         and not _is_below(t, task)
     ]
+
+
+# ----- call activities into other deployed models (一件事一次办) ---------------------------------
+# A call activity's calledElement may name the main process of another deployed model. The
+# version of that model in force when the call starts is pinned for that call: its subprocess
+# keeps that version's specs for good, stored with the case (``CALLS_KEY``) and restored from it
+# in any process, while calls started after a new deploy run the new version.
+
+CALLS_KEY = "onewindow_calls"
+
+
+class CalledModels(Protocol):
+    """Deployed models a case's call activities may run (engine/services/calls.py)."""
+
+    def latest(self, process_id: str) -> tuple[int, CompiledModel]:
+        """The version in force now of the model whose main process is ``process_id``."""
+        ...
+
+    def version(self, definition_id: int) -> CompiledModel:
+        """A pinned version."""
+        ...
+
+
+def _own_subprocess_specs(parser, process_id: str) -> dict[str, BpmnProcessSpec]:
+    """The specs the model's own files hold; calls into other models are resolved when run."""
+    specs = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
+    return {name: spec for name, spec in specs.items() if spec is not None}
+
+
+class _SubprocessSpecs(dict):
+    """The case model's own subprocess specs, answering ``in`` also for processes of other
+    models, which ``CaseWorkflow.create_subprocess`` resolves (SpiffWorkflow checks ``in``
+    before it creates a subprocess)."""
+
+    def __init__(self, specs: dict[str, BpmnProcessSpec], workflow: CaseWorkflow):
+        super().__init__(specs)
+        self.workflow = workflow
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or self.workflow.calls is not None
+
+
+class CaseWorkflow(BpmnWorkflow):
+    """A case's ``BpmnWorkflow``: its call activities may run other deployed models."""
+
+    def __init__(
+        self, model: CompiledModel, calls: CalledModels | None, *, deserializing: bool = False
+    ):
+        self.calls = calls
+        # parent task id of the call -> (definition id, model) of the version it runs
+        self.pins: dict[UUID, tuple[int, CompiledModel]] = {}
+        super().__init__(
+            model.spec,
+            model.subprocess_specs,
+            script_engine=script_engine(),
+            deserializing=deserializing,
+        )
+
+    @property
+    def subprocess_specs(self) -> _SubprocessSpecs:
+        return self._subprocess_specs
+
+    @subprocess_specs.setter
+    def subprocess_specs(self, specs: dict[str, BpmnProcessSpec]) -> None:
+        # BpmnWorkflow and migration assign plain dicts; keep the resolving behaviour.
+        self._subprocess_specs = _SubprocessSpecs(specs, self)
+
+    def pin_of(self, workflow) -> tuple[int, CompiledModel] | None:
+        """The pinned version ``workflow`` runs in: its own call's, or the nearest enclosing."""
+        while workflow is not self and workflow is not None:
+            pinned = self.pins.get(workflow.parent_task_id)
+            if pinned is not None:
+                return pinned
+            workflow = workflow.parent_workflow
+        return None
+
+    def _spec_for(self, task: Task, name: str) -> BpmnProcessSpec:
+        """The spec ``task`` (a call activity or subprocess) runs: from its own model's files
+        first, else the version of another model pinned for it or, when it starts, in force."""
+        pinned = self.pins.get(task.id)
+        if pinned is not None:
+            return pinned[1].spec
+        owner = self.pin_of(task.workflow)
+        own = (owner[1].subprocess_specs if owner else dict(self.subprocess_specs)).get(name)
+        if own is not None:
+            return own
+        if self.calls is None:
+            raise EngineIntegrityError(
+                f"被调用的流程 {name} 不在本模型中，且没有可查找的已部署模型",
+                {"called_element": name},
+                code="called_process_missing",
+            )
+        self.pins[task.id] = self.calls.latest(name)
+        return self.pins[task.id][1].spec
+
+    def create_subprocess(self, my_task: Task, spec_name: str) -> BpmnSubWorkflow:
+        subprocess = BpmnSubWorkflow(
+            self._spec_for(my_task, spec_name), parent_task_id=my_task.id, top_workflow=self
+        )
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
+
+    def restore_pins(self, stored: dict[str, int]) -> None:
+        for parent_id, definition_id in stored.items():
+            if self.calls is None:
+                raise EngineIntegrityError(
+                    "办件调用了其他模型，加载时需要已部署模型",
+                    {"definition_id": definition_id},
+                    code="called_process_missing",
+                )
+            self.pins[UUID(parent_id)] = (definition_id, self.calls.version(definition_id))
+
+    def pinned_versions(self) -> dict[str, int]:
+        """``{parent task id: definition id}`` of the calls whose subprocess still exists."""
+        return {
+            str(parent): pinned[0]
+            for parent, pinned in self.pins.items()
+            if parent in self.subprocesses
+        }
+
+
+# SpiffWorkflow's serializer writes a case's workflow as the BpmnWorkflow it is.
+REGISTRY.typenames[CaseWorkflow] = REGISTRY.typenames[BpmnWorkflow]
+
+
+def _restore_subprocesses(dct: dict[str, dict], workflow, top: CaseWorkflow) -> None:
+    """SpiffWorkflow's ``subprocesses_from_dict``, but each subprocess gets the spec of the
+    version it runs (a pinned call into another model) instead of one spec per process id."""
+    converter = _converter_for(BpmnSubWorkflow)
+    for task in list(workflow.tasks.values()):
+        if not isinstance(task.task_spec, SubWorkflowTask) or str(task.id) not in dct:
+            continue
+        props = dct.pop(str(task.id))
+        spec = top._spec_for(task, task.task_spec.spec)
+        subprocess = BpmnSubWorkflow(spec, task.id, top, deserializing=True)
+        subprocess.tasks = converter.mapping_from_dict(props["tasks"], UUID, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(UUID(props["root"]))
+        converter.set_default_attributes(subprocess, props)
+        top.subprocesses[task.id] = subprocess
+        subprocess.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
+        _restore_subprocesses(dct, subprocess, top)
+
+
+def _called_version(task: Task) -> int | None:
+    top = task.workflow.top_workflow
+    pinned = top.pin_of(task.workflow) if isinstance(top, CaseWorkflow) else None
+    return pinned[0] if pinned else None
+
+
+# ----- BPMN messages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageWait:
+    """A task waiting for a message (消息), and the correlation values its model declares."""
+
+    task_id: str
+    name: str
+    correlation: dict[str, Any]
+
+
+def _message_definitions(spec) -> list[MessageEventDefinition]:
+    """The messages a task spec catches; an event-based gateway holds its branches' events."""
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
+    return [definition] if isinstance(definition, MessageEventDefinition) else []
+
+
+def _timer_definition(task: Task) -> TimerEventDefinition | None:
+    """The timer a task waits for: its own, or the timer branch of an event-based gateway."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        timers = [d for d in definition.event_definitions if isinstance(d, TIMER_TYPES)]
+        return timers[0] if timers else None
+    return definition if isinstance(definition, TIMER_TYPES) else None
+
+
+def _take_correlations(spec: BpmnProcessSpec) -> None:
+    """Correlation is the delivery service's job (engine/services/messages.py), over case data.
+
+    SpiffWorkflow would evaluate each correlation property's retrieval expression over the
+    message payload when it catches the message, and fail the delivery when the payload does
+    not repeat the value the case was found by; it also matches them against correlations
+    only its own message throws set, which are refused here. So the properties move aside,
+    where ``message_waits`` reads them.
+    """
+    for task_spec in spec.task_specs.values():
+        for definition in _message_definitions(task_spec):
+            definition.onewindow_correlations = definition.correlation_properties
+            definition.correlation_properties = []
+            definition.process_correlations = []
+
+
+def _correlation_values(definition: MessageEventDefinition, data: dict[str, Any]) -> dict[str, Any]:
+    """The model's correlation properties of the message, read from the case data with their
+    retrieval expressions; a property the data cannot answer yet is left out."""
+    values = {}
+    for prop in getattr(definition, "onewindow_correlations", ()):
+        try:
+            values[prop.name] = evaluate(prop.retrieval_expression, data)
+        except (SandboxError, NameError, KeyError, TypeError, AttributeError):
+            continue
+    return values
+
+
+def start_messages(model: CompiledModel) -> set[str]:
+    """Names of the messages whose arrival starts a case of ``model`` (message start events)."""
+    return {
+        definition.name
+        for spec in model.spec.start.outputs
+        if isinstance(spec, StartEvent)
+        for definition in _message_definitions(spec)
+    }

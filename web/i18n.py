@@ -867,6 +867,7 @@ EN_CATALOG: dict[str, str] = {
     "全部标为已读": "Mark all as read",
     "已将 %(count)s 条消息标为已读": "%(count)s messages marked as read",
     "暂无消息": "No messages",
+    "收到消息": "Message received",  # a BPMN message delivered by another system
 }
 
 

@@ -17,6 +17,7 @@ from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
 from . import clock
 from .common import (
+    called_models,
     definition_of,
     finish_if_done,
     keep,
@@ -132,6 +133,20 @@ def start_case(
             {"field": "agent"},
             code="agent_required",
         )
+    return open_case(uow, user, service_item, applicant, data, channel, agent)
+
+
+def open_case(
+    uow: UnitOfWork,
+    user: models.User,
+    service_item: str,
+    applicant: Any,
+    data: dict[str, Any] | None,
+    channel: str,
+    agent: dict[str, str] | None = None,
+) -> StartedCase:
+    """Open a case of the item on its newest model version, whoever may: the window (受理),
+    or another system whose message starts the item's process (engine/services/messages.py)."""
     item = uow.session.get(models.ServiceItem, service_item)
     if item is None:
         raise NotFound(f"事项 {service_item} 不存在", code="service_item_not_found")
@@ -165,7 +180,7 @@ def start_case(
         "service_item": item.code,
         "applicant": {"kind": person["kind"], "name": person["name"]},
     }
-    run = CaseRun.start(model_of(uow, definition.id), initial)
+    run = CaseRun.start(model_of(uow, definition.id), initial, called_models(uow))
     case.data = run.data
     uow.session.add(case)
     save_run(uow, case, run)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import models
-from ..runtime import CaseRun, CompiledModel, PendingTimer, UserTask, compiled
+from ..runtime import CalledModels, CaseRun, CompiledModel, PendingTimer, UserTask, compiled
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
 from .notifications import announce_new_tasks
@@ -102,15 +102,35 @@ RUNS = _RunCache()
 def load_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
     run = RUNS.take((database_of(uow.session), case.id), case.version)
     if run is None:
-        rows = uow.session.execute(
-            select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
-                models.WorkflowTask.case_id == case.id
-            )
-        ).all()
-        model = model_of(uow, case.definition_id)
-        run = CaseRun.restore(model, case.workflow, [tuple(r) for r in rows])
+        run = restore_run(uow, case)
+    run.use_models(called_models(uow))
     keep(uow, case, run)
     return run
+
+
+def restore_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
+    """The case's workflow restored from the database, never a cached copy."""
+    rows = uow.session.execute(
+        select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
+            models.WorkflowTask.case_id == case.id
+        )
+    ).all()
+    model = model_of(uow, case.definition_id)
+    run = CaseRun.restore(model, case.workflow, [tuple(r) for r in rows], called_models(uow))
+    run.saved_waits = tuple(run.message_waits())
+    return run
+
+
+def called_models(uow: UnitOfWork) -> CalledModels:
+    """Other deployed models, for call activities (engine/services/calls.py)."""
+    from .calls import DeployedModels
+
+    return DeployedModels(uow)
+
+
+def task_definition(session: Session, task: models.HumanTask) -> Definition:
+    """The model version a human task's step belongs to: a called model's, or the case's."""
+    return definition_of(session, task.definition_id or task.case.definition_id)
 
 
 def keep(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
@@ -146,6 +166,9 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
         session.execute(_upsert(session.get_bind().dialect.name), rows)
     if pending or had_timers:
         _sync_timers(uow, case, pending)
+    from .messages import sync_waits  # BPMN messages the case waits for
+
+    sync_waits(uow, case, run)
 
 
 def _sync_timers(uow: UnitOfWork, case: models.Case, pending: list[PendingTimer]) -> None:
@@ -226,13 +249,13 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
         if row.parent_id and row.chain_id is None and row.parent_id not in still_there:
             row.state = "cancelled"
     known = {row.id for row in open_rows}
-    definition = definition_of(uow.session, case.definition_id)
     signers = _signers(uow, [t for i, t in ready.items() if i not in known])
     created = []
     for task_id, task in ready.items():
         if task_id in known:
             continue
-        info = definition.meta(task.spec_name)
+        definition_id = task.definition_id or case.definition_id
+        info = definition_of(uow.session, definition_id).meta(task.spec_name)
         if chains.CHAIN_PROPERTY in task.properties:
             created += chains.start_step(uow, case, task, info)
             continue
@@ -247,6 +270,7 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
             state="ready",
             due_working_days=due_days,
             due_date=step_due_date(uow, due_days),
+            definition_id=task.definition_id,
         )
         if isinstance(task.item, str) and task.item in signers:  # 会签 over users
             row.assignee, row.candidates = task.item, [task.item]

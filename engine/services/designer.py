@@ -38,6 +38,7 @@ from .common import (
     finish_if_done,
     model_of,
     record,
+    restore_run,
     save_run,
     sync_tasks,
 )
@@ -404,14 +405,7 @@ def _migrate_one(
 def _fresh_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
     """The case's workflow restored from the database, never the shared cached run (a dry run
     mutates it in memory)."""
-    rows = uow.session.execute(
-        select(models.WorkflowTask.process, models.WorkflowTask.payload).where(
-            models.WorkflowTask.case_id == case.id
-        )
-    ).all()
-    return CaseRun.restore(
-        model_of(uow, case.definition_id), case.workflow, [tuple(r) for r in rows]
-    )
+    return restore_run(uow, case)
 
 
 # ---- live view ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..uow import UnitOfWork
 from . import chains as chain_service
 from . import clock
 from .cases import department_names
-from .common import definition_of, finish_if_done, load_run, record, save_run, sync_tasks
+from .common import finish_if_done, load_run, record, save_run, sync_tasks, task_definition
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
@@ -87,7 +87,7 @@ def _require_visible(user: models.User, task: models.HumanTask) -> None:
 
 
 def form_of(task: models.HumanTask) -> dict[str, Any]:
-    definition = definition_of(object_session(task), task.case.definition_id)
+    definition = task_definition(object_session(task), task)
     meta = definition.meta(task.spec_name)
     schema = json.loads(definition.files[meta["form"]]) if meta.get("form") else {}
     ui_schema = json.loads(definition.files[meta["ui_form"]]) if meta.get("ui_form") else {}
@@ -198,7 +198,7 @@ def complete(
     if taken is not None:
         return taken
     case = task.case
-    definition = definition_of(uow.session, case.definition_id)
+    definition = task_definition(uow.session, task)
     meta = definition.meta(task.spec_name)
     if meta.get("form"):
         validate_form(definition.files[meta["form"]], data)

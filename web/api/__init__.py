@@ -36,7 +36,18 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"}
     )
-    from . import auth, cases, chains, clock, incidents, operations, public, service_items, tasks
+    from . import (
+        auth,
+        cases,
+        chains,
+        clock,
+        incidents,
+        messages,
+        operations,
+        public,
+        service_items,
+        tasks,
+    )
     from . import models as model_routes
 
     modules = (
@@ -48,6 +59,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         clock,
         model_routes,
         chains,
+        messages,
         public,
         incidents,
     )
