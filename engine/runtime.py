@@ -63,6 +63,13 @@ TIMERS_FLAG = "onewindow_timers"
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
 # SpiffWorkflow's iterators stop at depth 1000; stop well before the library goes blind.
 MAX_SAFE_DEPTH = 900
+# A case reworked again and again (补正, 退回) grows its task tree by a few levels a round.
+# Once the tasks still to run lie deeper than PRUNE_AT_DEPTH, the finished history above the
+# last KEEP_DEPTH levels is dropped (CaseRun._prune_history): the case keeps advancing and
+# costs what a young case costs; case_event keeps the history.
+PRUNE_AT_DEPTH = 160
+KEEP_DEPTH = 80
+PRUNED_KEY = "onewindow_pruned"
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
@@ -205,6 +212,8 @@ class CaseRun:
         self._loaded_at = loaded_at
         # Whether timer rows may exist for the case: saves skip the timer table otherwise.
         self.had_timers = had_timers
+        # BPMN ids of finished steps whose tasks were pruned (the diagram still shows them done).
+        self.pruned: set[str] = set()
 
     # ----- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -248,7 +257,9 @@ class CaseRun:
         _restore_subprocesses(subprocesses, wf, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
         known = {t.id for t in _all_tasks(wf)}
-        return cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
+        run = cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
+        run.pruned = set(workflow.get(PRUNED_KEY, ()))
+        return run
 
     # ----- queries ---------------------------------------------------------------------------
     def ready_user_tasks(self) -> list[UserTask]:
@@ -308,6 +319,7 @@ class CaseRun:
                 finished.add(bpmn_id)
             elif t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 active.add(bpmn_id)
+        finished |= self.pruned
         every = {getattr(s, "bpmn_id", None) for s in self.wf.spec.task_specs.values()}
         pending = {b for b in every if b} - finished - active
         return {
@@ -372,6 +384,11 @@ class CaseRun:
         """Compare what the depth-limited iterators concluded with the full task dictionary."""
         unfinished = [t for t in _all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
         deepest = max((t.depth for t in unfinished), default=0)
+        if deepest > PRUNE_AT_DEPTH and self._prune_history():
+            unfinished = [
+                t for t in _all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)
+            ]
+            deepest = max((t.depth for t in unfinished), default=0)
         if deepest > MAX_SAFE_DEPTH:
             raise EngineIntegrityError(
                 f"办件流程树深度 {deepest} 超过安全上限 {MAX_SAFE_DEPTH}（补正或退回次数过多），"
@@ -393,6 +410,50 @@ class CaseRun:
                 {"unfinished": [t.task_spec.name for t in unfinished]},
                 code="workflow_false_completion",
             )
+
+    def _prune_history(self) -> bool:
+        """Drop the finished history above the last ``KEEP_DEPTH`` levels; True if any went.
+
+        The cut is a task every unfinished task of the case's process descends from, so what
+        goes is finished: steps that ran, branches that were cancelled, subprocesses that
+        ended. The cut task becomes the root's child (its row is rewritten, its data being
+        stored relative to its parent). What is lost: 退回 to a step older than the kept
+        window (the return list offers only what is kept) — never a step still to run.
+        """
+        wf = self.wf
+        open_tasks = [t for t in wf.tasks.values() if t.has_state(TaskState.NOT_FINISHED_MASK)]
+        if not open_tasks:
+            return False
+        common: list[Task] | None = None
+        for task in open_tasks:
+            line = list(reversed(list(_lineage(task))))  # root first
+            if common is None:
+                common = line
+                continue
+            shared = 0
+            while shared < min(len(common), len(line)) and common[shared] is line[shared]:
+                shared += 1
+            common = common[:shared]
+        cut_depth = len(common) - 1 - KEEP_DEPTH
+        if cut_depth < 2:
+            return False
+        cut, root = common[cut_depth], wf.task_tree
+        kept = {t.id for t in _descendants(cut)} | {root.id}
+        gone = [t for t in wf.tasks.values() if t.id not in kept]
+        self.pruned.update(
+            t.task_spec.bpmn_id
+            for t in gone
+            if t.state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None)
+        )
+        for task in gone:
+            del wf.tasks[task.id]
+        for key in [k for k, sp in wf.subprocesses.items() if sp.parent_task_id not in kept]:
+            del wf.subprocesses[key]
+        root._children, cut._parent = [cut.id], root.id
+        root.last_state_change = cut.last_state_change = time.time()
+        if wf.last_task is not None and wf.last_task.id not in kept:
+            wf.last_task = None
+        return True
 
     # ----- migration to another version of the model -----------------------------------------
     def migration_problems(self, model: CompiledModel) -> list[str]:
@@ -639,7 +700,11 @@ class CaseRun:
         props = _process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
         props[TIMERS_FLAG] = self.had_timers
+<<<<<<< Updated upstream
         props[CALLS_KEY] = self.wf.pinned_versions()
+=======
+        props[PRUNED_KEY] = sorted(self.pruned)
+>>>>>>> Stashed changes
         props["subprocesses"] = {
             str(key): {
                 **_process_properties(sp),

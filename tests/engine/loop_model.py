@@ -39,3 +39,18 @@ LOOP_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 FILES = {"loop.bpmn": LOOP_BPMN}
+
+# The same loop beside a branch that stays open (a 会商 never answered): nothing above the
+# parallel split can be pruned, so only the depth guard can stop the case.
+PINNED_BPMN = LOOP_BPMN.replace('id="rework_loop"', 'id="pinned_loop"').replace(
+    '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge"/>',
+    """
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>
+    <bpmn:parallelGateway id="fork" name="分叉"/>
+    <bpmn:sequenceFlow id="f1a" sourceRef="fork" targetRef="merge"/>
+    <bpmn:sequenceFlow id="f1b" sourceRef="fork" targetRef="consult"/>
+    <bpmn:userTask id="consult" name="会商"/>
+    <bpmn:sequenceFlow id="f1c" sourceRef="consult" targetRef="consult_end"/>
+    <bpmn:endEvent id="consult_end" name="会商结束"/>""",
+)
+PINNED_FILES = {"pinned.bpmn": PINNED_BPMN}

@@ -7,9 +7,10 @@ import pytest
 from engine.errors import EngineIntegrityError
 from engine.runtime import MAX_SAFE_DEPTH, SERIALIZER, CaseRun, compile_model
 
-from .loop_model import FILES
+from .loop_model import FILES, PINNED_FILES
 
 MODEL = compile_model(FILES, "rework_loop")
+PINNED = compile_model(PINNED_FILES, "pinned_loop")
 
 
 class Store:
@@ -69,11 +70,46 @@ def test_finishing_reports_the_end_event_result():
     assert run.result() == "0"
 
 
-def test_deep_rework_stops_loudly_instead_of_finishing_silently_wrong():
-    """SpiffWorkflow stops seeing tasks at depth 1000; 300 rounds go well past it."""
+def test_a_thousand_rework_rounds_still_advance_and_finish():
+    """SpiffWorkflow stops seeing tasks at depth 1000; old rounds are pruned long before."""
+    store = Store()
     run = CaseRun.start(MODEL, {})
+    store.save(run)
+    rows_after: dict[int, int] = {}
+    for round_no in range(1, 1001):
+        complete_named(run, "审查", {"decision": "return"})
+        complete_named(run, "补正", {"round": round_no})
+        if round_no % 50 == 0 or round_no == 10:
+            store.save(run)
+            run = store.load()
+            rows_after[round_no] = len(store.rows)
+    assert run.max_depth() < MAX_SAFE_DEPTH
+    assert rows_after[1000] <= 2 * max(rows_after[200], rows_after[10]), rows_after
+    assert max(rows_after.values()) < 3 * rows_after[200], "stored history stays bounded"
+    complete_named(run, "审查", {"decision": "approve"})
+    complete_named(run, "甲", {})
+    complete_named(run, "乙", {})
+    assert run.finished and run.result() == "0"
+    assert run.data["round"] == 1000
+    assert "rework" in run.element_states()["finished"]
+
+
+def test_a_recent_step_can_still_be_returned_to_after_pruning():
+    run = CaseRun.start(MODEL, {})
+    for _ in range(300):
+        complete_named(run, "审查", {"decision": "return"})
+        complete_named(run, "补正", {})
+    [review] = run.ready_user_tasks()
+    assert [s.name for s in run.passed_steps(review.id)] == ["补正"]
+    assert run.reset_to("rework") is not None
+    assert [t.name for t in run.ready_user_tasks()] == ["补正"]
+
+
+def test_depth_that_pruning_cannot_remove_still_stops_loudly():
+    """A branch left open at the top pins the cut: the guard, not SpiffWorkflow, answers."""
+    run = CaseRun.start(PINNED, {})
     with pytest.raises(EngineIntegrityError) as caught:
-        for _ in range(300):
+        for _ in range(400):
             complete_named(run, "审查", {"decision": "return"})
             complete_named(run, "补正", {})
     assert caught.value.code == "workflow_too_deep"
