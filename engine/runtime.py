@@ -700,11 +700,8 @@ class CaseRun:
         props = _process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
         props[TIMERS_FLAG] = self.had_timers
-<<<<<<< Updated upstream
         props[CALLS_KEY] = self.wf.pinned_versions()
-=======
         props[PRUNED_KEY] = sorted(self.pruned)
->>>>>>> Stashed changes
         props["subprocesses"] = {
             str(key): {
                 **_process_properties(sp),
