@@ -17,8 +17,10 @@ from engine.services import auth as auth_service
 from engine.uow import UnitOfWork
 
 from ..database import unit_of_work
+from .schemas import ApiError
 
 api = Api()
+api.ERROR_SCHEMA = ApiError  # the default and every error response: API.md's shape
 MAX_PER_PAGE = 200
 MAX_PAGE = 2**31 - 1  # beyond it an OFFSET would overflow; no list is that long
 

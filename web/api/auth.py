@@ -47,6 +47,7 @@ def revoke_token() -> Any:
 
 
 @blp.get("/me")
+@blp.response(200, schemas.UserView)
 @blp.doc(security=[{"bearerAuth": []}])
 def me() -> Any:
     with api_call(write=False) as (_uow, user):

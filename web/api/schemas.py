@@ -12,8 +12,18 @@ class Loose(Schema):
         unknown = INCLUDE
 
 
-class ApiError(Loose):
-    error = fields.Dict(required=True, metadata={"description": "{code, message, details}"})
+class ErrorBody(Schema):
+    code = fields.String(required=True, metadata={"description": "snake_case code"})
+    message = fields.String(required=True, metadata={"description": "readable text"})
+    details = fields.Dict(
+        required=True, metadata={"description": "which fields, elements or limits"}
+    )
+
+
+class ApiError(Schema):
+    """Every error of the API, whatever its status (API.md)."""
+
+    error = fields.Nested(ErrorBody, required=True)
 
 
 class TokenRequest(Schema):
@@ -21,9 +31,17 @@ class TokenRequest(Schema):
     password = fields.String(required=True)
 
 
+class UserView(Loose):
+    username = fields.String()
+    display_name = fields.String()
+    department = fields.String()
+    department_name = fields.String()
+    roles = fields.List(fields.String())
+
+
 class TokenResponse(Loose):
     token = fields.String()
-    user = fields.Dict()
+    user = fields.Nested(UserView)
 
 
 class Limit(Loose):
