@@ -11,7 +11,10 @@ reaches the engine:
 - ``camunda:formData`` becomes the task's JSON Schema form: deploy stores it as the generated
   file ``forms/<task id>.schema.json`` (``generated_form``), and the task then reads like one with
   ``formJsonSchemaFilename`` — clerks get the same renderer and server-side validation.
-- ``camunda:decisionRef`` on a business rule task is ``spiffworkflow:calledDecisionId``.
+- ``camunda:decisionRef`` on a business rule task is ``spiffworkflow:calledDecisionId``; its
+  ``camunda:resultVariable`` and ``camunda:mapDecisionResult`` shape the result as Camunda does
+  (engine/dmn.py); ``camunda:decisionRefBinding`` may be ``deployment`` or ``latest`` (decisions
+  are deployed with the model's version, so both mean that version).
 - Timer text written the Camunda way, unquoted (``PT2H``, ``P30D``, ``2026-01-01T00:00:00``), is
   an ISO 8601 literal, not a Python expression: deploy rewrites it to the quoted string
   (``"PT2H"``) in the stored file, and ``to_spiff`` does the same in memory for any file that was
@@ -21,8 +24,9 @@ What cannot run here is refused when the model is validated, never at run time (
 JUEL expressions (``${…}``/``#{…}``) anywhere, Java delegates (``camunda:class``,
 ``delegateExpression``, ``expression``), execution and task listeners, connectors, input/output
 mappings, external tasks, ``assignee``/``candidateUsers``, ``dueDate``/``followUpDate`` (step
-limits are ``dueWorkingDays``), ``formKey``/``formRef`` forms, Camunda multi-instance collections
-and scripts or conditions in languages other than Python.
+limits are ``dueWorkingDays``), ``formKey``/``formRef`` forms, Camunda multi-instance collections,
+``initiator``, decision versions and tenants. Scripts and expressions in other languages than
+Python are refused with the other constructs the engine cannot run (engine/constructs.py).
 
 Why rewrite the XML into the spiffworkflow dialect (``to_spiff``) instead of parsing Camunda files
 with ``SpiffWorkflow.camunda.parser.CamundaParser``: the Camunda parser builds different task spec
@@ -46,14 +50,16 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from .messages import Message, msg
+
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")  # .bpmn20.xml: as Camunda, Flowable and Activiti name them
 JUEL = re.compile(r"[$#]\{")
 TIMER_KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
-PYTHON_LANGUAGES = ("", "python", "python3", "py")
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(
@@ -63,6 +69,10 @@ _DURATION = re.compile(
 _DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
+
+
+def is_bpmn(name: str) -> bool:
+    return name.endswith(BPMN_SUFFIXES)
 
 
 def _q(prefix: str, name: str) -> str:
@@ -202,7 +212,7 @@ _FIELD_TYPES: dict[str, dict[str, Any]] = {
 _FIELD_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def generated_form(task: etree._Element) -> tuple[dict[str, Any], list[str]]:
+def generated_form(task: etree._Element) -> tuple[dict[str, Any], list[Message]]:
     """The JSON Schema of a task's ``camunda:formData``, and what in it could not be converted.
 
     Types: string, long (integer), boolean, date (``YYYY-MM-DD``), enum (``oneOf`` of
@@ -211,19 +221,26 @@ def generated_form(task: etree._Element) -> tuple[dict[str, Any], list[str]]:
     """
     properties: dict[str, Any] = {}
     required: list[str] = []
-    problems: list[str] = []
+    problems: list[Message] = []
     for field in form_fields(task):
         field_id = field.get("id") or ""
         if not _FIELD_ID.match(field_id):
             problems.append(
-                f"表单字段 id“{field_id}”无效：须以字母或下划线开头，只含字母、数字、下划线"
+                msg(
+                    "表单字段 id“%(field)s”无效：须以字母或下划线开头，只含字母、数字、下划线",
+                    field=field_id,
+                )
             )
             continue
         field_type = field.get("type") or "string"
         if field_type not in _FIELD_TYPES:
             problems.append(
-                f"表单字段 {field_id} 的类型 {field_type} 不受支持"
-                "（支持 string、long、boolean、date、enum）"
+                msg(
+                    "表单字段 %(field)s 的类型 %(type)s 不受支持"
+                    "（支持 string、long、boolean、date、enum）",
+                    field=field_id,
+                    type=field_type,
+                )
             )
             continue
         schema: dict[str, Any] = dict(_FIELD_TYPES[field_type])
@@ -232,7 +249,9 @@ def generated_form(task: etree._Element) -> tuple[dict[str, Any], list[str]]:
         if field_type == "enum":
             values = field.findall("camunda:value", NS)
             if not values:
-                problems.append(f"枚举字段 {field_id} 没有任何选项（camunda:value）")
+                problems.append(
+                    msg("枚举字段 %(field)s 没有任何选项（camunda:value）", field=field_id)
+                )
                 continue
             schema["oneOf"] = [
                 {"const": v.get("id"), "title": v.get("name") or v.get("id")} for v in values
@@ -241,7 +260,14 @@ def generated_form(task: etree._Element) -> tuple[dict[str, Any], list[str]]:
         if default is not None and default != "":
             converted = _convert_default(field_type, default)
             if converted is None:
-                problems.append(f"表单字段 {field_id} 的默认值“{default}”与类型 {field_type} 不符")
+                problems.append(
+                    msg(
+                        "表单字段 %(field)s 的默认值“%(default)s”与类型 %(type)s 不符",
+                        field=field_id,
+                        default=default,
+                        type=field_type,
+                    )
+                )
             else:
                 schema["default"] = converted
         for constraint in field.iterfind("camunda:validation/camunda:constraint", NS):
@@ -281,7 +307,7 @@ def _apply_constraint(
     field_type: str,
     constraint: etree._Element,
     required: list[str],
-) -> str | None:
+) -> Message | None:
     name, config = constraint.get("name") or "", (constraint.get("config") or "").strip()
     if name == "required":
         required.append(field_id)
@@ -289,55 +315,78 @@ def _apply_constraint(
         schema["readOnly"] = True
     elif name in ("minlength", "maxlength") and field_type == "string":
         if not config.isdigit():
-            return f"表单字段 {field_id} 的校验 {name} 需要整数参数"
+            return msg("表单字段 %(field)s 的校验 %(rule)s 需要整数参数", field=field_id, rule=name)
         schema["minLength" if name == "minlength" else "maxLength"] = int(config)
     elif name in ("min", "max") and field_type == "long":
         if not re.fullmatch(r"-?\d+", config):
-            return f"表单字段 {field_id} 的校验 {name} 需要整数参数"
+            return msg("表单字段 %(field)s 的校验 %(rule)s 需要整数参数", field=field_id, rule=name)
         schema["minimum" if name == "min" else "maximum"] = int(config)
     else:
-        return f"表单字段 {field_id} 的校验规则 {name} 不受支持"
+        return msg("表单字段 %(field)s 的校验规则 %(rule)s 不受支持", field=field_id, rule=name)
     return None
 
 
 # ---- what cannot run here ------------------------------------------------------------------------
 
 _JAVA_ATTRIBUTES = {
-    "class": "Java 类（camunda:class）",
-    "delegateExpression": "委托表达式（camunda:delegateExpression）",
-    "expression": "表达式（camunda:expression）",
+    "class": msg("Java 类（camunda:class）"),
+    "delegateExpression": msg("委托表达式（camunda:delegateExpression）"),
+    "expression": msg("表达式（camunda:expression）"),
 }
+_USE_GROUPS = "%(element)s：%(what)s不受支持：请用 camunda:candidateGroups 指定部门和角色"
+_USE_FORMS = "%(element)s：%(what)s不受支持：请用 camunda:formData 或 JSON Schema 表单"
+_USE_DUE_DAYS = "%(element)s：%(what)s 不受支持：步骤时限请用属性 dueWorkingDays（工作日）"
+_USE_LOOP = "%(element)s：%(what)s不受支持：请用 loopCardinality 或数据输入"
 _UNSUPPORTED_ATTRIBUTES = {
-    "assignee": (
-        "指定办理人（camunda:assignee）不受支持：请用 camunda:candidateGroups 指定部门和角色"
+    "assignee": (_USE_GROUPS, msg("指定办理人（camunda:assignee）")),
+    "candidateUsers": (_USE_GROUPS, msg("候选用户（camunda:candidateUsers）")),
+    "formKey": (_USE_FORMS, msg("外部表单（camunda:formKey）")),
+    "formRef": (_USE_FORMS, msg("Camunda Forms（camunda:formRef）")),
+    "type": ("%(element)s：%(what)s不受支持", msg("外部任务（camunda:type / topic）")),
+    "topic": ("%(element)s：%(what)s不受支持", msg("外部任务（camunda:type / topic）")),
+    "dueDate": (_USE_DUE_DAYS, msg("camunda:dueDate")),
+    "followUpDate": (_USE_DUE_DAYS, msg("camunda:followUpDate")),
+    "resultVariable": (
+        "%(element)s：%(what)s 不受支持：请在脚本中直接给变量赋值",
+        msg("camunda:resultVariable"),
     ),
-    "candidateUsers": (
-        "候选用户（camunda:candidateUsers）不受支持：请用 camunda:candidateGroups 指定部门和角色"
+    "resource": (
+        "%(element)s：%(what)s不受支持：请把 Python 脚本写在模型中",
+        msg("外部脚本资源（camunda:resource）"),
     ),
-    "formKey": "外部表单（camunda:formKey）不受支持：请用 camunda:formData 或 JSON Schema 表单",
-    "formRef": (
-        "Camunda Forms（camunda:formRef）不受支持：请用 camunda:formData 或 JSON Schema 表单"
+    "collection": (_USE_LOOP, msg("Camunda 多实例集合（camunda:collection）")),
+    "elementVariable": (_USE_LOOP, msg("Camunda 多实例变量（camunda:elementVariable）")),
+    "decisionRefVersion": (
+        "%(element)s：%(what)s不受支持：决策随模型版本一起部署",
+        msg("指定决策版本（camunda:decisionRefVersion）"),
     ),
-    "type": "外部任务（camunda:type / topic）不受支持",
-    "topic": "外部任务（camunda:type / topic）不受支持",
-    "dueDate": "camunda:dueDate 不受支持：步骤时限请用属性 dueWorkingDays（工作日）",
-    "followUpDate": "camunda:followUpDate 不受支持：步骤时限请用属性 dueWorkingDays（工作日）",
-    "resultVariable": "camunda:resultVariable 不受支持：请在脚本中直接给变量赋值",
-    "resource": "外部脚本资源（camunda:resource）不受支持：请把 Python 脚本写在模型中",
-    "collection": (
-        "Camunda 多实例集合（camunda:collection）不受支持：请用 loopCardinality 或数据输入"
+    "decisionRefVersionTag": (
+        "%(element)s：%(what)s不受支持：决策随模型版本一起部署",
+        msg("指定决策版本标签（camunda:decisionRefVersionTag）"),
     ),
-    "elementVariable": (
-        "Camunda 多实例变量（camunda:elementVariable）不受支持：请用 loopCardinality 或数据输入"
+    "initiator": (
+        "%(element)s：%(what)s不受支持：办件的发起人记录在办件信息中",
+        msg("发起人变量（camunda:initiator）"),
     ),
+    "decisionRefTenantId": (
+        "%(element)s：%(what)s不受支持",
+        msg("租户（camunda:decisionRefTenantId）"),
+    ),
+}
+# What a business rule task may say the Camunda way (engine/dmn.py maps the result).
+_BUSINESS_RULE_ATTRIBUTES = {
+    "decisionRef": None,
+    "resultVariable": None,
+    "mapDecisionResult": ("singleEntry", "singleResult", "collectEntries", "resultList"),
+    "decisionRefBinding": ("deployment", "latest"),
 }
 _UNSUPPORTED_ELEMENTS = {
-    "executionListener": "执行监听器（camunda:executionListener）不受支持",
-    "taskListener": "任务监听器（camunda:taskListener）不受支持",
-    "connector": "连接器（camunda:connector）不受支持",
-    "inputOutput": "输入输出映射（camunda:inputOutput）不受支持",
-    "in": "调用活动的变量映射（camunda:in）不受支持",
-    "out": "调用活动的变量映射（camunda:out）不受支持",
+    "executionListener": msg("执行监听器（camunda:executionListener）"),
+    "taskListener": msg("任务监听器（camunda:taskListener）"),
+    "connector": msg("连接器（camunda:connector）"),
+    "inputOutput": msg("输入输出映射（camunda:inputOutput）"),
+    "in": msg("调用活动的变量映射（camunda:in）"),
+    "out": msg("调用活动的变量映射（camunda:out）"),
 }
 # Parts of a diagram element that may carry ids of their own: problems name the element.
 _PARTS_OF_ELEMENTS = ("EventDefinition", "LoopCharacteristics", "ioSpecification")
@@ -362,71 +411,87 @@ def owner(element: etree._Element) -> etree._Element:
 
 
 def label(element: etree._Element) -> str:
+    """How a message names an element: “name”（id）, its id when it has no name, else its type."""
     name, element_id = element.get("name"), element.get("id")
-    return f"“{name}”（{element_id}）" if name and element_id else f"{name or element_id or ''}"
+    if name and element_id:
+        return f"“{name}”（{element_id}）"
+    return name or element_id or f"<{etree.QName(element).localname}>"
 
 
-def refusals(root: etree._Element) -> list[tuple[etree._Element, str]]:
-    """``(element, message)`` for everything in the file that cannot run here."""
-    found: list[tuple[etree._Element, str]] = []
+def refusals(root: etree._Element) -> list[tuple[etree._Element, Message]]:
+    """``(element, message)`` for every Camunda extension in the file that cannot run here."""
+    found: list[tuple[etree._Element, Message]] = []
     seen: set[tuple[int, str]] = set()
 
-    def refuse(element: etree._Element, message: str) -> None:
+    def refuse(element: etree._Element, message: Message) -> None:
         target = owner(element)
-        if (id(target), message) not in seen:
-            seen.add((id(target), message))
+        if (id(target), str(message)) not in seen:
+            seen.add((id(target), str(message)))
             found.append((target, message))
 
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         qname = etree.QName(element)
+        where = label(owner(element))
         if qname.namespace == CAMUNDA_NS and qname.localname in _UNSUPPORTED_ELEMENTS:
-            detail = _UNSUPPORTED_ELEMENTS[qname.localname]
+            what = _UNSUPPORTED_ELEMENTS[qname.localname]
             if element.get("class") or element.get("delegateExpression"):
-                detail += "（Java 监听器无法在本系统运行）"
-            refuse(element, f"{label(owner(element))} 使用了{detail}")
+                template = "%(element)s 使用了%(what)s，不受支持（Java 监听器无法在本系统运行）"
+            else:
+                template = "%(element)s 使用了%(what)s，不受支持"
+            refuse(element, msg(template, element=where, what=what))
         for name, value in element.attrib.items():
             attribute = etree.QName(name)
             if attribute.namespace == CAMUNDA_NS:
-                if attribute.localname in _JAVA_ATTRIBUTES:
-                    refuse(
-                        element,
-                        f"{label(owner(element))} 使用了 Java 委托"
-                        f"{_JAVA_ATTRIBUTES[attribute.localname]}：本系统不运行 Java 代码"
-                        " (Java delegates are not supported)",
-                    )
-                elif attribute.localname in _UNSUPPORTED_ATTRIBUTES:
-                    refuse(
-                        element,
-                        f"{label(owner(element))}：{_UNSUPPORTED_ATTRIBUTES[attribute.localname]}",
-                    )
-            if JUEL.search(value) and etree.QName(element).localname != "documentation":
+                problem = _attribute_refusal(element, attribute.localname, value, where)
+                if problem is not None:
+                    refuse(element, problem)
+            if JUEL.search(value) and qname.localname != "documentation":
                 refuse(element, juel_message(owner(element), value))
         if qname.localname not in _TEXT_FREE and element.text and JUEL.search(element.text):
             refuse(element, juel_message(owner(element), element.text))
-        if qname.namespace == BPMN_NS:
-            language = None
-            if qname.localname == "scriptTask":
-                language = element.get("scriptFormat")
-            elif qname.localname in ("conditionExpression", "completionCondition"):
-                language = element.get("language")
-            if language is not None and language.strip().lower() not in PYTHON_LANGUAGES:
-                refuse(
-                    element,
-                    f"{label(owner(element))} 的脚本语言 {language} 不受支持："
-                    "只运行 Python 表达式和脚本",
-                )
     return found
 
 
-def juel_message(element: etree._Element, text: str) -> str:
+def _attribute_refusal(
+    element: etree._Element, attribute: str, value: str, where: str
+) -> Message | None:
+    if etree.QName(element).localname == "businessRuleTask" and attribute in (
+        _BUSINESS_RULE_ATTRIBUTES
+    ):
+        allowed = _BUSINESS_RULE_ATTRIBUTES[attribute]
+        if allowed is None or value.strip() in allowed:
+            return None
+        return msg(
+            "%(element)s：camunda:%(attribute)s 的值 %(value)s 不受支持（可用：%(allowed)s）",
+            element=where,
+            attribute=attribute,
+            value=value,
+            allowed="、".join(allowed),
+        )
+    if attribute in _JAVA_ATTRIBUTES:
+        return msg(
+            "%(element)s 使用了 Java 委托%(what)s：本系统不运行 Java 代码"
+            " (Java delegates are not supported)",
+            element=where,
+            what=_JAVA_ATTRIBUTES[attribute],
+        )
+    if attribute in _UNSUPPORTED_ATTRIBUTES:
+        template, what = _UNSUPPORTED_ATTRIBUTES[attribute]
+        return msg(template, element=where, what=what)
+    return None
+
+
+def juel_message(element: etree._Element, text: str) -> Message:
     match = JUEL.search(text)
     start = match.start() if match else 0
     snippet = text[start : text.find("}", start) + 1 or start + 40].strip()
-    return (
-        f"{label(element)} 使用了 JUEL 表达式 {snippet}：本系统不支持 JUEL 表达式"
-        " (JUEL expressions are not supported)，请改写为 Python 表达式，例如 approved == True"
+    return msg(
+        "%(element)s 使用了 JUEL 表达式 %(snippet)s：本系统不支持 JUEL 表达式"
+        " (JUEL expressions are not supported)，请改写为 Python 表达式，例如 approved == True",
+        element=label(element),
+        snippet=snippet,
     )
 
 

@@ -43,7 +43,6 @@ from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.dmn.specs.model import DecisionTable, Rule
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 
 from .camunda import CAMUNDA_NS, NS, label
@@ -58,6 +57,7 @@ ORDERED_BY_OUTPUT = ("PRIORITY", "OUTPUT ORDER")
 AGGREGATIONS = ("SUM", "COUNT", "MIN", "MAX")
 RESULT_MAPPINGS = ("singleEntry", "singleResult", "collectEntries", "resultList")
 _TABLE_PARTS = ("input", "output", "rule")  # what SpiffWorkflow's DMN parser reads
+_MISSING_NAME = re.compile(r"name '(?P<name>[^']+)' is not defined")
 _INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # the engine's "?" rule
 
 
@@ -170,15 +170,14 @@ class DecisionEngine(DMNEngine):
         for entry in rule.inputEntries:
             for cell in entry.lhs:
                 try:
-                    if not self.evaluate(entry.input.expression, cell, task):
+                    matched = self.evaluate(entry.input.expression, cell, task)
+                except Exception as error:  # the cell's own failure, said in the step's words
+                    failure = self._cell_failed(rule, cell, error, task)
+                else:
+                    if not matched:
                         return False
-                except SandboxError as error:
-                    raise self._cell_failed(rule, cell, error.message, task) from error
-                except SpiffWorkflowException as error:
-                    raise self._cell_failed(rule, cell, str(error), task) from error
-                except Exception as error:
-                    detail = f"{type(error).__name__}: {error}"
-                    raise self._cell_failed(rule, cell, detail, task) from error
+                    continue
+                raise failure  # outside the handler: the message, not the library's, is the cause
         return True
 
     def _outputs(self, rule: Rule, task: Task) -> tuple[Any, ...]:
@@ -189,18 +188,22 @@ class DecisionEngine(DMNEngine):
             try:
                 values.append(engine.evaluate(task, text) if text else None)
             except Exception as error:
-                detail = error.message if isinstance(error, SandboxError) else str(error)
-                raise self._cell_failed(rule, text, detail, task) from error
+                failure = self._cell_failed(rule, text, error, task)
+            else:
+                continue
+            raise failure
         return tuple(values)
 
-    def _cell_failed(self, rule: Rule, cell: str | None, detail: str, task: Task) -> DecisionFailed:
+    def _cell_failed(
+        self, rule: Rule, cell: str | None, error: Exception, task: Task
+    ) -> DecisionFailed:
         return DecisionFailed(
             msg(
                 "决策 %(decision)s 的规则 %(rule)s 的单元格 %(cell)s 计算出错：%(detail)s",
                 decision=self.options.decision,
                 rule=rule.id,
                 cell=cell or "",
-                detail=detail,
+                detail=_why(error),
             ),
             task,
         )
@@ -263,6 +266,20 @@ class DecisionEngine(DMNEngine):
                 ),
                 task,
             ) from error
+
+
+def _why(error: Exception) -> str | Message:
+    """What went wrong in a cell: a variable the case lacks, the sandbox's refusal, else the
+    error itself."""
+    chain = [error, getattr(error, "exception", None), error.__cause__, error.__context__]
+    for cause in chain:
+        found = _MISSING_NAME.search(str(cause)) if cause is not None else None
+        if found:
+            return msg("办件数据中没有变量 %(name)s", name=found["name"])
+    if isinstance(error, SandboxError):
+        return error.message
+    text = str(error.args[0]) if error.args else str(error)
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _rules(hits: list[tuple[Rule, tuple[Any, ...]]]) -> str:

@@ -43,16 +43,16 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.specs.Join import Join
-from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .camunda import to_spiff
+from .camunda import is_bpmn, to_spiff
+from .dmn import ModelParser
 from .errors import EngineIntegrityError
 from .model_errors import explain, is_model_error
-from .multiinstance import OneWindowParser, connect_instances, instance_item
+from .multiinstance import connect_instances, instance_item
 from .safexml import parse_xml
 from .sandbox import SandboxError, evaluate, script_engine
 
@@ -105,17 +105,18 @@ class CompiledModel:
     subprocess_specs: dict[str, BpmnProcessSpec]
 
 
-def parse_model(files: dict[str, str], process_id: str | None = None, *, validate: bool = False):
-    """Parse BPMN/DMN texts with XXE-safe lxml trees; returns (parser, process ids).
+def parse_model(files: dict[str, str], process_id: str | None = None) -> ModelParser:
+    """Parse BPMN/DMN texts with XXE-safe lxml trees into a parser holding their specs.
 
-    ``validate`` adds SpiffWorkflow's XSD check (deploy time only: it costs more than parsing).
     Camunda Modeler files and Camunda-style unquoted timers are read through ``to_spiff``
     (engine/camunda.py), which rewrites them into the spiffworkflow dialect in memory, so one
-    parser, one set of task specs and one serializer serve every model.
+    parser, one set of task specs and one serializer serve every model. Business rule tasks
+    run ``DecisionEngine`` (engine/dmn.py), which honours every DMN hit policy. The XSD check
+    is deploy's (engine/definitions.py), which reports every error rather than the first.
     """
-    parser = OneWindowParser(validator=VALIDATOR if validate else None)
+    parser = ModelParser()
     for name, text in sorted(files.items()):
-        if name.endswith(".bpmn"):
+        if is_bpmn(name):
             parser.add_bpmn_xml(to_spiff(parse_xml(text.encode(), name)), name)
         elif name.endswith(".dmn"):
             parser.add_dmn_xml(parse_xml(text.encode(), name).getroot(), name)

@@ -19,9 +19,10 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from engine.errors import DomainError
+from engine.errors import DomainError, ModelInvalid
 
 from .i18n import gettext
+from .model_messages import localize_refusal
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +144,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response | tuple[str, int]:
-        message = translated(error)
+        message, details = translated(error), error.details
+        if isinstance(error, ModelInvalid):
+            message, details = localize_refusal(error)
         if _wants_json():
-            return api_error(error.status, error.code, message, error.details)
+            return api_error(error.status, error.code, message, details)
         return _page(error.status, message)
 
     @app.errorhandler(HTTPException)

@@ -505,6 +505,7 @@ EN: dict[str, str] = {
         "The rule %(rule)s of the decision %(decision)s gives %(output)s = %(value)s, which is"
         " not among the output's values (%(allowed)s), so it has no priority"
     ),
+    "办件数据中没有变量 %(name)s": "the case data has no variable %(name)s",
     "决策 %(decision)s 的聚合 SUM 只能累加数值，命中规则 %(rules)s 的输出是 %(values)s": (
         "The aggregation SUM of the decision %(decision)s adds numbers only; the matching rules"
         " %(rules)s give %(values)s"
@@ -512,6 +513,68 @@ EN: dict[str, str] = {
     "决策 %(decision)s 的聚合 %(aggregation)s 无法比较命中规则 %(rules)s 的输出 %(values)s": (
         "The aggregation %(aggregation)s of the decision %(decision)s cannot compare the"
         " outputs %(values)s of the matching rules %(rules)s"
+    ),
+    # message waits and call activities (engine/waits.py)
+    "其他系统通过 POST /api/v1/messages/{name} 投递消息": (
+        "other systems deliver messages through POST /api/v1/messages/{name}"
+    ),
+    "%(element)s 是发送任务，暂不支持；%(hint)s": (
+        "%(element)s is a send task, which is not supported; %(hint)s"
+    ),
+    "%(element)s 没有引用带名称的消息（messageRef 指向"
+    "的 bpmn:message 须有 name），外部系统无法投递": (
+        "%(element)s refers to no named message (its messageRef must name a bpmn:message with"
+        " a name), so no other system can deliver it"
+    ),
+    "%(element)s 发送消息（消息抛出事件），暂不支持；%(hint)s": (
+        "%(element)s sends a message (a message throw event), which is not supported; %(hint)s"
+    ),
+    "%(element)s 的消息名称超过 %(limit)s 个字符": (
+        "The message name of %(element)s is longer than %(limit)s characters"
+    ),
+    "%(element)s 是子流程中的消息启动事件，暂不支持：消息只能启动主流程": (
+        "%(element)s is a message start event inside a subprocess, which is not supported: a"
+        " message can start only the main process"
+    ),
+    "%(element)s 是消息启动事件，但流程另有 %(count)s "
+    "个启动事件：以消息启动的流程只能有这一个启动事件，否则未触发的启动事件会"
+    "一直等待": (
+        "%(element)s is a message start event, but its process has %(count)s other start"
+        " events: a process started by a message may have only that one, or the start events"
+        " not triggered would wait forever"
+    ),
+    "事件网关 %(gateway)s 的分支 %(element)s 不是消"
+    "息或定时器捕获事件（或接收任务），暂不支持：它等待的事件无法送达": (
+        "Branch %(element)s of event-based gateway %(gateway)s is not a message or timer"
+        " catch event (or a receive task), which is not supported: nothing can deliver what it"
+        " waits for"
+    ),
+    "事件网关 %(element)s 有 %(count)s 个定时器分支，最多支持一个": (
+        "Event-based gateway %(element)s has %(count)s timer branches; at most one is supported"
+    ),
+    "%(element)s 指定了被调用流程的版本（camunda:call"
+    "edElementBinding = %(binding)s），不受支持"
+    "：调用时使用被调用模型当时生效的最新版本": (
+        "%(element)s pins the called process's version (camunda:calledElementBinding ="
+        " %(binding)s), which is not supported: a call runs the called model's version in"
+        " force when it starts"
+    ),
+    "%(element)s 没有指定被调用的流程（calledElement）": (
+        "%(element)s names no process to call (calledElement)"
+    ),
+    "关联属性 %(element)s 的取值表达式无法编译：%(detail)s": (
+        "The retrieval expression of correlation property %(element)s does not compile: %(detail)s"
+    ),
+    "%(element)s 调用的流程 %(process)s 由多个已部署模型提供（%(keys)s），无法确定调用哪一个": (
+        "The process %(process)s that %(element)s calls is the main process of several"
+        " deployed models (%(keys)s); which one to call is unclear"
+    ),
+    "%(element)s 调用的流程 %(process)s 既不在本模型"
+    "的文件中，也不是任何已部署模型的主流程：请先部署被调用的模型，或改正 c"
+    "alledElement": (
+        "The process %(process)s that %(element)s calls is neither in this model's files nor"
+        " the main process of a deployed model: deploy the called model first, or correct"
+        " calledElement"
     ),
 }
 

@@ -26,6 +26,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, models, views
+from ..camunda import BPMN_SUFFIXES
 from ..definitions import check_model, diff_models, prepare_model
 from ..errors import BadRequest, DomainError, EngineIntegrityError, ModelInvalid, NotFound
 from ..runtime import CaseRun, MigrationRefused
@@ -87,7 +88,7 @@ def check_files(files: Any) -> dict[str, str]:
             ) from error
         if not _valid_name(name):
             raise BadRequest(
-                f"文件名不允许：{name}（只允许 *.bpmn、*.dmn 和 forms/*.json）",
+                f"文件名不允许：{name}（只允许 *.bpmn、*.bpmn20.xml、*.dmn 和 forms/*.json）",
                 {"file": name},
                 "invalid_file_name",
             )
@@ -131,7 +132,7 @@ def _valid_name(name: str) -> bool:
         return False
     if _FORBIDDEN_IN_NAMES.search(name) or len(name) > 200:
         return False
-    suffixes = (".json",) if folder == "forms" else (".bpmn", ".dmn")
+    suffixes = (".json",) if folder == "forms" else (*BPMN_SUFFIXES, ".dmn")
     return base.endswith(suffixes)
 
 

@@ -13,6 +13,7 @@ from engine.errors import BadRequest
 from engine.services import designer as designer_service
 from engine.services import models as model_service
 
+from ..model_messages import localize_report
 from . import api_call, created, listing, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_models", __name__, description="流程模型 Process models")
@@ -27,7 +28,7 @@ def uploaded_files() -> dict[str, str]:
         name = (upload.filename or "").replace("\\", "/").split("/")[-1]
         if not name.endswith(MODEL_SUFFIXES):
             raise BadRequest(
-                f"不支持的文件类型：{name}（只接受 .bpmn .dmn .json）",
+                f"不支持的文件类型：{name}（只接受 .bpmn .bpmn20.xml .dmn .json）",
                 {"file": name},
                 code="unsupported_file",
             )
@@ -81,7 +82,7 @@ def deploy() -> Any:
         key = designer_service.check_key((request.form.get("key") or "").strip())
         files = designer_service.check_files(uploaded_files())
         result = model_service.deploy_model(uow, user, key, files, request.form.get("note", ""))
-        body = designer_service.deployment_view(key, result)
+        body = localize_report(designer_service.deployment_view(key, result))
     return created(body) if result.created else jsonify(body)
 
 
@@ -133,7 +134,9 @@ def validate_model(key: str) -> Any:
     """Problems and notes, always 200: validation found them, the request did not fail."""
     with api_call(write=False) as (uow, user):
         body = parse_body(schemas.ValidateModel)
-        return jsonify(designer_service.validate(uow, user, key, body.get("files")))
+        return jsonify(
+            localize_report(designer_service.validate(uow, user, key, body.get("files")))
+        )
 
 
 @blp.post("/process-models/<key>/deploy")
@@ -147,7 +150,7 @@ def deploy_draft(key: str) -> Any:
     with api_call() as (uow, user):
         body = parse_body(schemas.DeployDraft)
         result = designer_service.deploy_draft(uow, user, key, body["note"])
-        payload = designer_service.deployment_view(key, result)
+        payload = localize_report(designer_service.deployment_view(key, result))
     return created(payload) if result.created else jsonify(payload)
 
 
