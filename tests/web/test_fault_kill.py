@@ -130,17 +130,19 @@ def _complete_while_killing(server: Server, tasks: dict[str, str]) -> set[str]:
     return set(answered)
 
 
+def _serving(server: Server) -> bool:
+    try:
+        ready = requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=5).ok
+    except requests.RequestException:
+        return False
+    return ready and len(server.worker_pids()) == WORKERS
+
+
 def _wait_for_workers(server: Server) -> None:
     deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if len(server.worker_pids()) == WORKERS:
-            try:
-                if requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=5).ok:
-                    return
-            except requests.ConnectionError:
-                pass
+    while not _serving(server):
+        assert time.monotonic() < deadline, "gunicorn did not replace the killed workers"
         time.sleep(0.1)
-    raise AssertionError("gunicorn did not replace the killed workers")
 
 
 def _case_ids(uow: UnitOfWork, case_nos: list[str]) -> list[int]:
