@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from engine import access, models
+from engine.camunda import is_bpmn
 from engine.errors import Conflict, DomainError
 from engine.forms import FormInvalid
 from engine.services import cases as case_service
@@ -188,7 +189,7 @@ def case_diagram(case_no: str) -> Any:
     with page_user() as (uow, user):
         case = case_service.visible_case(uow, user, case_no)
         files = case.definition.files
-        bpmn = next(text for name, text in sorted(files.items()) if name.endswith(".bpmn"))
+        bpmn = next(text for name, text in sorted(files.items()) if is_bpmn(name))
     return Response(bpmn, mimetype="application/xml")
 
 

@@ -27,6 +27,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine import access, models
+from engine.camunda import is_bpmn
 from engine.errors import BadRequest, NotFound
 from engine.safexml import XmlProblem, parse_xml
 from engine.services import auth as auth_service
@@ -120,7 +121,7 @@ def model_rows(uow: UnitOfWork) -> list[dict[str, Any]]:
 def draft_name(files: dict[str, str]) -> str | None:
     """The main process's name in a draft's .bpmn file, for the list of models."""
     for name, text in sorted(files.items()):
-        if name.endswith(".bpmn"):
+        if is_bpmn(name):
             found = re.search(r"<(?:\w+:)?process\b[^>]*\bname=\"([^\"]*)\"", text)
             if found:
                 return html.unescape(found.group(1))
@@ -244,9 +245,9 @@ def copied_files(uow: UnitOfWork, source: str, key: str, name: str) -> dict[str,
         versions = model_service.versions(uow, source)
         files = dict(versions[-1].files)
     for file_name, text in files.items():
-        if file_name.endswith(".bpmn"):
+        if is_bpmn(file_name):
             files[file_name] = renamed_process(text, key, name, file_name)
-    bpmn_names = [n for n in files if n.endswith(".bpmn")]
+    bpmn_names = [n for n in files if is_bpmn(n)]
     if len(bpmn_names) == 1 and bpmn_names[0] != f"{key}.bpmn":
         files[f"{key}.bpmn"] = files.pop(bpmn_names[0])
     return files

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import undefer
 
 from .. import models, views
+from ..camunda import is_bpmn
 from ..errors import DomainError, NotFound
 from ..safexml import parse_xml
 from ..security import hash_query_password, verify_query_password
@@ -185,7 +186,7 @@ def diagram_xml(uow: UnitOfWork, code: str) -> str:
     """The BPMN of the item's latest deployed model, stripped to what a reader needs to see."""
     item = _item(uow, code)
     definition = latest_definition(uow, item.process_key)
-    files = {n: t for n, t in sorted((definition.files or {}).items()) if n.endswith(".bpmn")}
+    files = {n: t for n, t in sorted((definition.files or {}).items()) if is_bpmn(n)}
     if not files:
         raise NotFound(f"流程模型 {item.process_key} 没有流程图", code="diagram_not_found")
     main = f'id="{definition.process_id}"'

@@ -12,6 +12,7 @@ from ..engine import construct_models as cm
 from ..engine import decision_model as dm
 from ..engine.helpers import ENTERPRISE
 from ..engine.process_state import fresh_process
+from .conftest import login
 
 REFUSED = (
     '<bpmn:startEvent id="start"/>'
@@ -105,7 +106,7 @@ def test_an_xpath_model_is_told_to_write_python_and_a_non_executable_one_once(ap
     assert "isExecutable" in problem["message"]
 
 
-def test_a_bpmn20_xml_upload_deploys(api):
+def test_a_bpmn20_xml_upload_deploys_runs_and_shows_its_diagram(api, client, uow):
     files = cm.files(
         '<bpmn:startEvent id="start"/>'
         + cm.task("declare", "申报")
@@ -116,6 +117,17 @@ def test_a_bpmn20_xml_upload_deploys(api):
     response = upload(api, files, "api_bpmn20")
     assert response.status_code == 201, response.get_json()
     assert "review.bpmn20.xml" in response.get_json()["files"]
+    code = service_item(uow, "api_bpmn20")
+    window = api("window1")
+    created = window.post("/cases", json={"service_item": code, "applicant": ENTERPRISE})
+    assert created.status_code == 201, created.get_json()
+    case_no = created.get_json()["case_no"]
+    assert [t["name"] for t in window.open_tasks(case_no)] == ["申报"]
+    diagram = client.get(f"/public/items/{code}/diagram.bpmn")
+    assert diagram.status_code == 200 and 'id="declare"' in diagram.get_data(as_text=True)
+    login(client, "window1")
+    diagram = client.get(f"/cases/{case_no}/diagram.bpmn")
+    assert diagram.status_code == 200 and 'id="declare"' in diagram.get_data(as_text=True)
 
 
 def start_declared(api, code: str, amount: float) -> tuple[str, object]:
@@ -132,6 +144,11 @@ def start_declared(api, code: str, amount: float) -> tuple[str, object]:
 def deploy_table(api, uow, key: str, table: str, condition: str) -> str:
     response = upload(api, dm.files(key, dm.bpmn(key, condition), table), key)
     assert response.status_code == 201, response.get_json()
+    return service_item(uow, key)
+
+
+def service_item(uow, key: str) -> str:
+    """An item (no materials) running the model ``key``; its code."""
     [guide] = [
         i for i in read_items(cm.ROOT / "workflows") if i["process_key"] == "individual_business"
     ]

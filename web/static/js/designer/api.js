@@ -178,7 +178,7 @@
 
   /** The model's main .bpmn file name (the first in name order). */
   function bpmnFileName(files) {
-    return Object.keys(files).filter(function (name) { return /\.bpmn$/.test(name); }).sort()[0];
+    return Object.keys(files).filter(function (name) { return /\.bpmn(20\.xml)?$/.test(name); }).sort()[0];
   }
 
   function setStatus(node, message, kind) {
