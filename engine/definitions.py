@@ -738,20 +738,22 @@ class _ModelChecker:
                 ),
             )
             return None
-        roots = [p for _, p in runnable if p.get("id") not in called]
+        roots = [(n, p) for n, p in runnable if p.get("id") not in called]
         if len(roots) != 1:
-            self.add(
-                "",
-                None,
-                None,
+            files = [(n, t.getroot()) for n, t in self._bpmn_trees()]
+            name, where = (roots or processes or files)[-1]
+            self.add_at(
+                name,
+                where,
                 msg(
                     "模型应恰好有一个可执行的主流程，实际找到 %(count)s 个%(processes)s",
                     count=len(roots),
-                    processes=f"：{'、'.join(label(p) for p in roots)}" if roots else "",
+                    processes=f"：{'、'.join(label(p) for _, p in roots)}" if roots else "",
                 ),
             )
             return None
-        return roots[0].get("id"), roots[0].get("name") or roots[0].get("id")
+        main = roots[0][1]
+        return main.get("id"), main.get("name") or main.get("id")
 
     def task_meta(self) -> dict[str, dict[str, Any]]:
         """Per human step (user, manual or plain task): the department, role slot, form and

@@ -172,3 +172,15 @@ def test_camunda_decision_ref_is_accepted_and_decides_the_route(uow):
     complete(uow, "window1", case_no, "受理", intake)
     assert open_names(uow, case_no) == ["现场核查"]
     assert case_row(uow, case_no).data["review_days"] == 10
+
+
+def test_two_main_processes_are_named_and_located(uow):
+    second = BASE[MAIN].replace('id="individual_business"', 'id="another_main"')
+    files = {
+        **BASE,
+        "another.bpmn": second.replace("Definitions_individual", "Definitions_another"),
+    }
+    found = problems_of(uow, files)
+    [problem] = [p for p in found if "主流程" in p["message"]]
+    assert "individual_business" in problem["message"] and "another_main" in problem["message"]
+    assert problem["file"] and problem["line"] and problem["element_id"]
