@@ -28,7 +28,7 @@ from .messages import Message, msg
 from .sandbox import SandboxError, compile_expression
 
 MAX_MESSAGE_NAME = 128  # message_wait.name
-API_HINT = "其他系统通过 POST /api/v1/messages/{name} 投递消息"
+API_HINT = msg("其他系统通过 POST /api/v1/messages/{name} 投递消息")
 
 Problem = tuple[str, int | None, str | None, Message]
 

@@ -88,12 +88,12 @@ from ..workdays import step_due_date
 from .common import (
     LOCAL_TZ,
     TaskSync,
-    definition_of,
     finish_if_done,
     load_run,
     record,
     save_run,
     sync_tasks,
+    task_definition,
 )
 from .notifications import notify
 
@@ -487,6 +487,7 @@ def start_step(
         due_date=step_due_date(uow, due_days),
         data={"chain": {"key": key, "levels": []}},
         created_at=models.utcnow(),
+        definition_id=task.definition_id,
     )
     uow.session.add(step)
     if chain_in_force(uow, key) is None:
@@ -810,7 +811,7 @@ def _finish_step(
     step_row.state, step_row.completed_at, step_row.completed_by = "completed", now, actor
     step_row.outcome = data.get("decision")
     step_row.data = {**data, "chain": _Step(step_row).state}
-    meta = definition_of(uow.session, case.definition_id).meta(step_row.spec_name)
+    meta = task_definition(uow.session, step_row).meta(step_row.spec_name)
     _apply_effects(uow, case, meta, data, now)
     case.data = run.data
     save_run(uow, case, run)

@@ -32,6 +32,7 @@ from ..errors import BadRequest, DomainError, EngineIntegrityError, ModelInvalid
 from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
+from .calls import callable_processes
 from .common import (
     RUNS,
     database_of,
@@ -211,7 +212,10 @@ def validate(uow: UnitOfWork, user: models.User, key: str, files: Any = None) ->
     checked = current_files(uow, key) if files is None else check_files(files)
     prepared = prepare_model(checked)
     report = check_model(
-        prepared.files, model_service.department_lookup(uow), model_service.role_codes(uow)
+        prepared.files,
+        model_service.department_lookup(uow),
+        model_service.role_codes(uow),
+        callable_processes(uow),
     )
     return {
         "key": key,

@@ -11,6 +11,7 @@ from .. import access, models, views
 from ..definitions import check_model, files_hash, prepare_model
 from ..errors import ModelInvalid, NotFound
 from ..uow import UnitOfWork
+from .calls import callable_processes
 
 
 @dataclass
@@ -52,7 +53,7 @@ def deploy_model(
     latest = latest_version(uow, key)
     if latest is not None and latest.hash == digest:
         return Deployment(latest, created=False)
-    report = check_model(files, department_lookup(uow), role_codes(uow))
+    report = check_model(files, department_lookup(uow), role_codes(uow), callable_processes(uow))
     notes = prepared.notes + report.notes
     if report.problems or report.validated is None:
         error = ModelInvalid(report.problems)

@@ -853,10 +853,10 @@ def _submit_for_signature(
 ) -> task_service.Completion:
     """The assignee completes a task with after-signers: they are asked, the task waits."""
     from ..forms import validate_form
-    from .common import definition_of
+    from .common import task_definition
 
     case = task.case
-    definition = definition_of(uow.session, case.definition_id)
+    definition = task_definition(uow.session, task)
     meta = definition.meta(task.spec_name)
     if meta.get("form"):
         validate_form(definition.files[meta["form"]], data)

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from engine import models, runtime
 from engine.db import make_engine, make_session_factory
-from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from engine.errors import Conflict, Forbidden, ModelInvalid, NotFound, ValidationFailed
 from engine.services import cases, common, messages
+from engine.services.models import deploy_model
 from engine.services.timers import fire_due
 from engine.uow import UnitOfWork
 
@@ -172,6 +173,23 @@ def test_a_message_boundary_event_interrupts_the_task_it_is_attached_to(uow):
     assert (case.status, case.result, case.data["why"]) == ("finished", "3", "撤回")
 
 
+def test_a_non_interrupting_message_boundary_event_adds_a_branch_once(uow):
+    files = {
+        "msg_beside.bpmn": mm.BOUNDARY["msg_boundary.bpmn"]
+        .replace('attachedToRef="review">', 'attachedToRef="review" cancelActivity="false">')
+        .replace("msg_boundary", "msg_beside")
+    }
+    mm.deploy_items(uow, {"TEST-MSG-BESIDE": ("msg_beside", files)})
+    case_no = start(uow, "TEST-MSG-BESIDE")
+    send(uow, "applicant_withdraw", {"case_no": case_no})
+    assert open_names(uow, case_no) == ["撤件登记", "部门审查"]
+    with pytest.raises(NotFound):  # it caught its message; it waits for no second one
+        send(uow, "applicant_withdraw", {"case_no": case_no})
+    complete(uow, "amr1", case_no, "部门审查", {})
+    complete(uow, "window1", case_no, "撤件登记", {})
+    assert case_row(uow, case_no).status == "finished"
+
+
 def test_a_message_start_event_opens_a_case_of_its_item(uow):
     body = {"applicant": ENTERPRISE, "payload": {"online_no": "ZJ-2026-1"}}
     delivered = send(uow, "online_application", body)
@@ -201,6 +219,46 @@ def test_a_message_reaches_a_case_restored_by_a_process_that_never_saw_it(uow, d
     finally:
         engine.dispose()
     assert open_names(uow, case_no) == ["撤件登记"]
+
+
+def deploy_problems(uow, files: dict[str, str]) -> list[dict]:
+    with pytest.raises(ModelInvalid) as refused, uow() as u:
+        deploy_model(u, None, "msg_refused", files, "refused")
+    return refused.value.problems
+
+
+def test_what_cannot_run_is_refused_at_deploy_with_the_element(uow):
+    receive = mm.RECEIVE["msg_receive.bpmn"]
+    throw = receive.replace(
+        '<bpmn:receiveTask id="wait" name="等待缴费" messageRef="msg_paid" />',
+        '<bpmn:intermediateThrowEvent id="wait" name="通知银行">'
+        '<bpmn:messageEventDefinition id="def_throw" messageRef="msg_paid" />'
+        "</bpmn:intermediateThrowEvent>",
+    )
+    send_task = receive.replace(
+        '<bpmn:receiveTask id="wait" name="等待缴费" messageRef="msg_paid" />',
+        '<bpmn:sendTask id="wait" name="通知银行" messageRef="msg_paid" />',
+    )
+    unnamed = receive.replace('messageRef="msg_paid" />', "/>", 1)
+    two_starts = mm.START["msg_start.bpmn"].replace(
+        '<bpmn:startEvent id="start" name="收到网上申报">',
+        '<bpmn:startEvent id="other_start" /><bpmn:startEvent id="start" name="收到网上申报">',
+    )
+    signal_branch = mm.GATEWAY["msg_gateway.bpmn"].replace(
+        '<bpmn:messageEventDefinition id="def_reply" messageRef="msg_reply" />',
+        '<bpmn:signalEventDefinition id="def_reply" />',
+    )
+    for files, element, words in (
+        (throw, "wait", "发送消息"),
+        (send_task, "wait", "发送任务"),
+        (unnamed, "wait", "没有引用带名称的消息"),
+        (two_starts, "start", "只能有这一个启动事件"),
+        (signal_branch, "reply", "不是消息或定时器捕获事件"),
+    ):
+        problems = deploy_problems(uow, {"refused.bpmn": files})
+        found = [p for p in problems if p["element_id"] == element and words in p["message"]]
+        assert found, problems
+        assert found[0]["line"] and found[0]["file"] == "refused.bpmn"
 
 
 def test_the_sender_role_exists_for_other_systems(uow):

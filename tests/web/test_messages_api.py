@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.services.models import deploy_model
 from tests.engine import message_models as mm
 
 from .conftest import Api
@@ -18,7 +19,9 @@ ENTERPRISE = {
 
 @pytest.fixture(autouse=True)
 def deployed(uow):
-    mm.deploy_items(uow, mm.ITEMS)
+    with uow() as u:  # the item's own model, which the bundle calls
+        deploy_model(u, None, "call_item", mm.callee("单项审核"), "v1")
+    mm.deploy_items(uow, {**mm.ITEMS, "TEST-CALL-BUNDLE": ("call_bundle", mm.BUNDLE)})
     mm.ensure_sender(uow)
 
 
@@ -101,6 +104,17 @@ def test_a_withdrawal_message_interrupts_the_review_over_the_api(api):
     assert response.status_code == 200, response.get_json()
     steps = api("window1").get(f"/cases/{case_no}").get_json()["open_tasks"]
     assert [t["name"] for t in steps] == ["撤件登记"]
+
+
+def test_a_bundle_task_of_the_called_model_is_worked_through_the_task_api(api):
+    case_no = new_case(api, "TEST-CALL-BUNDLE")
+    reviewer = api("amr1")
+    task = reviewer.task_named(case_no, "单项审核")
+    assert task["department"] == "amr"
+    assert reviewer.get(f"/tasks/{task['id']}").get_json()["form"]["schema"] == {}
+    done = reviewer.post(f"/tasks/{task['id']}/complete", json={"data": {"opinion": "同意"}})
+    assert done.status_code == 200, done.get_json()
+    assert [t["name"] for t in done.get_json()["next_tasks"]] == ["统一出件"]
 
 
 def test_the_endpoint_is_documented(client):
