@@ -97,3 +97,21 @@ def timer_path(pid: str, fixed: bool = False) -> str:
 """
     body += '    <bpmn:endEvent id="end3" name="升级督办"/>\n'
     return _model(pid, "review", body, ("review", "late", "escalate", "end3"))
+
+
+def failing_at_start(pid: str) -> str:
+    """A script right after the start event: it runs while the case is being created."""
+    return (
+        failing_script(pid)
+        .replace(
+            '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="intake"/>',
+            '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="boot"/>\n'
+            '    <bpmn:scriptTask id="boot" name="初始化"><bpmn:script>fee = base_fee * 2'
+            "</bpmn:script></bpmn:scriptTask>\n"
+            '    <bpmn:sequenceFlow id="f0b" sourceRef="boot" targetRef="intake"/>',
+        )
+        .replace(
+            "<bpmn:flowNodeRef>start</bpmn:flowNodeRef>",
+            "<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>boot</bpmn:flowNodeRef>",
+        )
+    )

@@ -22,12 +22,17 @@ from .helpers import ENTERPRISE, case_row, open_names, user
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def setup_item(uow, key: str, bpmn: str) -> str:
+def deploy_item(uow, key: str, bpmn: str) -> str:
     code = f"TEST-ERR-{key.upper()}"
     with uow() as u:
         deploy_model(u, None, key, {f"{key}.bpmn": bpmn})
         [guide] = [i for i in read_items(ROOT / "workflows") if i["name"] == "企业开办"]
         upsert_item(u, {**guide, "code": code, "name": f"出错测试 {key}", "process_key": key})
+    return code
+
+
+def setup_item(uow, key: str, bpmn: str) -> str:
+    code = deploy_item(uow, key, bpmn)
     with uow() as u:
         return cases.start_case(u, user(u, "window1"), code, ENTERPRISE).case.case_no
 
@@ -73,6 +78,18 @@ def test_a_failing_script_is_refused_with_its_line(uow):
     assert (error.details["element_id"], error.details["line"]) == ("compute", 1)
     assert error.details["error_type"] == "ZeroDivisionError"
     assert "ratio = 1 / 0" in error.message
+
+
+def test_a_script_failing_while_the_case_starts_is_a_located_422_and_no_case(uow):
+    code = deploy_item(uow, "err_start", error_model.failing_at_start("err_start"))
+    with pytest.raises(ModelRuntimeError) as caught, uow() as u:
+        cases.start_case(u, user(u, "window1"), code, ENTERPRISE)
+    assert (caught.value.details["element_id"], caught.value.details["line"]) == ("boot", 1)
+    assert "base_fee" in caught.value.message
+    with uow() as u:
+        assert not u.session.scalars(
+            select(models.Case).where(models.Case.service_item_code == code)
+        ).all()
 
 
 def _timer(uow, case_no: str) -> models.Timer:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from engine.services.timers import MAX_ATTEMPTS, fire_due
 
 from ..engine import error_model
-from ..engine.test_model_errors import _timer, complete_intake, setup_item
+from ..engine.test_model_errors import _timer, complete_intake, deploy_item, setup_item
 from .conftest import login
 
 
@@ -29,6 +29,25 @@ def test_a_completion_the_model_cannot_take_is_a_located_422(uow, api):
     english = window.post(f"/tasks/{task_id}/complete?lang=en", {"data": {"decision": "accept"}})
     assert "The process model failed at “分流” (route)" in english.get_json()["error"]["message"]
     assert [t["id"] for t in window.open_tasks(case_no)] == [task_id], "still open, unchanged"
+
+
+def test_a_case_whose_start_script_fails_answers_422_not_500(uow, api):
+    code = deploy_item(uow, "api_start", error_model.failing_at_start("api_start"))
+    answer = api("window1").post(
+        "/cases",
+        {
+            "service_item": code,
+            "applicant": {
+                "kind": "enterprise",
+                "name": "青山绿水商贸有限公司",
+                "id_type": "统一社会信用代码",
+                "id_number": "91339901MA2H7K3Q05",
+                "phone": "13812345678",
+            },
+        },
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["details"]["element_id"] == "boot"
 
 
 def test_administrators_list_and_retry_incidents_others_may_not(uow, sessions, api, client):
