@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from engine.catalogue import read_items, upsert_item
 
 from ..engine import construct_models as cm
@@ -14,6 +16,7 @@ from ..engine.helpers import ENTERPRISE
 from ..engine.process_state import fresh_process
 from .conftest import login
 
+LEVELS = '"high","medium","low"'
 REFUSED = (
     '<bpmn:startEvent id="start"/>'
     + cm.task("declare", "申报")
@@ -158,18 +161,40 @@ def service_item(uow, key: str) -> str:
     return code
 
 
-def test_a_priority_table_uploaded_over_the_api_routes_the_clerks_case(api, uow):
-    table = dm.dmn("PRIORITY", dm.RISK_RULES, allowed='"high","medium","low"')
-    code = deploy_table(api, uow, "api_priority", table, 'risk == "high"')
+@pytest.mark.parametrize(
+    ("key", "table", "condition"),
+    [
+        ("api_priority", dm.dmn("PRIORITY", dm.RISK_RULES, allowed=LEVELS), 'risk == "high"'),
+        (
+            "api_rule_order",
+            dm.dmn("RULE ORDER", dm.RISK_RULES),
+            'risk == ["medium", "high", "low"]',
+        ),
+        (
+            "api_output_order",
+            dm.dmn("OUTPUT ORDER", dm.RISK_RULES, allowed=LEVELS),
+            'risk[0] == "high"',
+        ),
+        ("api_sum", dm.dmn("COLLECT", dm.FEE_RULES, "fee", "SUM"), "fee == 450"),
+        ("api_count", dm.dmn("COLLECT", dm.FEE_RULES, "fee", "COUNT"), "fee == 3"),
+        ("api_min", dm.dmn("COLLECT", dm.FEE_RULES, "fee", "MIN"), "fee == 50"),
+        ("api_max", dm.dmn("COLLECT", dm.FEE_RULES, "fee", "MAX"), "fee == 300"),
+    ],
+)
+def test_a_table_uploaded_over_the_api_routes_the_clerks_case(api, uow, key, table, condition):
+    code = deploy_table(api, uow, key, table, condition)
     case_no, answer = start_declared(api, code, 5000)
     assert answer.status_code == 200, answer.get_json()
     assert [t["name"] for t in api("amr1").open_tasks(case_no)] == ["现场核查"]
 
 
-def test_overlapping_unique_rules_answer_422_naming_the_decision_and_rules(api, uow):
-    code = deploy_table(api, uow, "api_unique", dm.dmn("UNIQUE", dm.RISK_RULES), 'risk == "high"')
+@pytest.mark.parametrize("policy", ["UNIQUE", "ANY"])
+def test_overlapping_rules_of_a_single_hit_table_answer_422_naming_them(api, uow, policy):
+    key = f"api_{policy.lower()}"
+    code = deploy_table(api, uow, key, dm.dmn(policy, dm.RISK_RULES), 'risk == "high"')
     case_no, answer = start_declared(api, code, 5000)
     assert answer.status_code == 422, answer.get_json()
     message = answer.get_json()["error"]["message"]
-    assert dm.DECISION in message and all(rule in message for rule in dm.RULE_IDS), message
+    assert policy in message and dm.DECISION in message, message
+    assert all(rule in message for rule in dm.RULE_IDS), message
     assert [t["name"] for t in api("window1").open_tasks(case_no)] == ["申报"]
