@@ -25,8 +25,9 @@ JUEL expressions (``${…}``/``#{…}``) anywhere, Java delegates (``camunda:cla
 ``delegateExpression``, ``expression``), execution and task listeners, connectors, input/output
 mappings, external tasks, ``assignee``/``candidateUsers``, ``dueDate``/``followUpDate`` (step
 limits are ``dueWorkingDays``), ``formKey``/``formRef`` forms, Camunda multi-instance collections,
-``initiator``, decision versions and tenants. Scripts and expressions in other languages than
-Python are refused with the other constructs the engine cannot run (engine/constructs.py).
+``initiator``, error and escalation code variables, decision versions and tenants. Scripts
+and expressions in other languages than Python are refused with the other constructs the
+engine cannot run (engine/constructs.py).
 
 Why rewrite the XML into the spiffworkflow dialect (``to_spiff``) instead of parsing Camunda files
 with ``SpiffWorkflow.camunda.parser.CamundaParser``: the Camunda parser builds different task spec
@@ -363,6 +364,18 @@ _UNSUPPORTED_ATTRIBUTES = {
     "decisionRefVersionTag": (
         "%(element)s：%(what)s不受支持：决策随模型版本一起部署",
         msg("指定决策版本标签（camunda:decisionRefVersionTag）"),
+    ),
+    "errorCodeVariable": (
+        "%(element)s：%(what)s不受支持",
+        msg("错误代码变量（camunda:errorCodeVariable）"),
+    ),
+    "errorMessageVariable": (
+        "%(element)s：%(what)s不受支持",
+        msg("错误消息变量（camunda:errorMessageVariable）"),
+    ),
+    "escalationCodeVariable": (
+        "%(element)s：%(what)s不受支持",
+        msg("升级代码变量（camunda:escalationCodeVariable）"),
     ),
     "initiator": (
         "%(element)s：%(what)s不受支持：办件的发起人记录在办件信息中",

@@ -20,7 +20,8 @@ Chinese, so that a model never deploys to stall, finish early or crash at run ti
   escalation one starts even when the main flow ends normally, a timer one keeps the case from
   ever finishing;
 - several none start events in one scope: only the first runs;
-- a signal nobody in the model throws: nothing outside the case can send one;
+- a signal nobody in the model throws: nothing outside the case can send one; a signal end
+  event: its signal never reaches the events of the case that wait for it;
 - error and escalation boundary events on anything but a subprocess: nothing can throw them;
 - expressions in another language than Python (XPath, FEEL, JavaScript…), declared on the
   definitions or on the expression itself.
@@ -278,13 +279,24 @@ def _signal_refusals(process: etree._Element) -> list[tuple[etree._Element, Mess
     """A signal someone waits for must be thrown inside the process: nothing sends one from
     outside the case."""
     thrown, waiting = set(), []
+    found = []
     for definition in process.iter(f"{{{BPMN_NS}}}signalEventDefinition"):
         event = definition.getparent()
-        if _local(event) in ("intermediateThrowEvent", "endEvent"):
+        if _local(event) == "intermediateThrowEvent":
             thrown.add(definition.get("signalRef"))
+        elif _local(event) == "endEvent":
+            found.append(
+                (
+                    event,
+                    msg(
+                        "%(element)s 是信号结束事件，不受支持：引擎不会把它的信号送到本办件中等待的"
+                        "事件；请用信号中间抛出事件，再接结束事件",
+                        element=label(event),
+                    ),
+                )
+            )
         else:
             waiting.append((event, definition.get("signalRef")))
-    found = []
     root = process.getroottree().getroot()
     names = {s.get("id"): s.get("name") or s.get("id") for s in root.iter(f"{{{BPMN_NS}}}signal")}
     for event, ref in waiting:

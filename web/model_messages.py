@@ -284,6 +284,12 @@ EN: dict[str, str] = {
     ),
     "%(scope)s 没有开始事件": "%(scope)s has no start event",
     "子流程 %(scope)s 没有结束事件": "The subprocess %(scope)s has no end event",
+    "%(element)s 是信号结束事件，不受支持：引擎不会把它的信号送到本办件中等待的"
+    "事件；请用信号中间抛出事件，再接结束事件": (
+        "%(element)s is a signal end event, which is not supported: the engine does not deliver"
+        " its signal to the events of the case that wait for it; throw the signal with an"
+        " intermediate event, then end"
+    ),
     "%(element)s 没有指定信号（signalRef）": "%(element)s names no signal (signalRef)",
     "%(element)s 等待信号“%(signal)s”，"
     "但模型中没有任何元素抛出它：本系统不接收外部信号，办件会一直等待": (
@@ -373,6 +379,15 @@ EN: dict[str, str] = {
     "指定决策版本（camunda:decisionRefVersion）": "a decision version (camunda:decisionRefVersion)",
     "指定决策版本标签（camunda:decisionRefVersionTag）": (
         "a decision version tag (camunda:decisionRefVersionTag)"
+    ),
+    "错误代码变量（camunda:errorCodeVariable）": (
+        "an error code variable (camunda:errorCodeVariable)"
+    ),
+    "错误消息变量（camunda:errorMessageVariable）": (
+        "an error message variable (camunda:errorMessageVariable)"
+    ),
+    "升级代码变量（camunda:escalationCodeVariable）": (
+        "an escalation code variable (camunda:escalationCodeVariable)"
     ),
     "发起人变量（camunda:initiator）": "an initiator variable (camunda:initiator)",
     "租户（camunda:decisionRefTenantId）": "a tenant (camunda:decisionRefTenantId)",

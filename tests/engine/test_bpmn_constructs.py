@@ -9,12 +9,16 @@ one cannot run here).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from engine import models
 from engine.errors import ModelInvalid
 from engine.services import cases, tasks
 from engine.services.models import deploy_model
+from engine.services.timers import fire_due
 
 from . import construct_models as cm
 from .construct_models import end, flows, task
@@ -226,13 +230,16 @@ def test_an_inclusive_gateway_takes_every_true_branch_and_waits_for_them(uow, am
     assert case_row(uow, case_no).status == "finished"
 
 
-def test_script_tasks_and_none_events_pass_through(uow):
+def test_script_tasks_and_none_events_pass_through_and_notes_are_only_notes(uow):
+    """Data objects without associations, text annotations and associations document."""
     body = (
         '<bpmn:startEvent id="start"/>'
         + task("declare", "申报")
         + '<bpmn:scriptTask id="fee" name="计费"><bpmn:script>fee = amount * 2</bpmn:script>'
         "</bpmn:scriptTask>"
         '<bpmn:intermediateThrowEvent id="milestone" name="已计费"/>'
+        '<bpmn:dataObjectReference id="receipt" name="收费单" dataObjectRef="receipt_data"/>'
+        '<bpmn:dataObject id="receipt_data"/>'
         '<bpmn:exclusiveGateway id="route" default="flow_route_b"/>'
         + task("a", "甲")
         + task("b", "乙")
@@ -248,6 +255,8 @@ def test_script_tasks_and_none_events_pass_through(uow):
             ("a", "end_a"),
             ("b", "end_b"),
         )
+        + '<bpmn:textAnnotation id="note"><bpmn:text>按金额计费</bpmn:text></bpmn:textAnnotation>'
+        '<bpmn:association id="note_link" sourceRef="fee" targetRef="note"/>'
     )
     code = cm.deploy(uow, body)
     case_no = start_case(uow, code)
@@ -287,6 +296,93 @@ def test_manual_and_plain_tasks_are_steps_their_lanes_department_confirms(uow):
         notes = deploy_model(u, None, "camunda_steps", camunda).notes
     assert {n["element_id"] for n in notes} == {"amr_stamp", "hand_over"}
     assert all("Camunda" in n["message"] for n in notes)
+
+
+def test_an_error_end_event_outside_any_subprocess_ends_the_case_with_its_result(uow):
+    body = (
+        '<bpmn:startEvent id="start"/>'
+        + task("a", "甲")
+        + end("refuse", "1", '<bpmn:errorEventDefinition errorRef="refused"/>')
+        + flows(("start", "a"), ("a", "refuse"))
+    )
+    case_no = start_case(uow, cm.deploy(uow, body, ERROR))
+    assert step(uow, case_no, "甲") == []
+    assert (case_row(uow, case_no).status, case_row(uow, case_no).result) == ("finished", "1")
+
+
+def test_an_escalation_end_event_leaves_its_subprocess_by_an_interrupting_boundary(uow):
+    body = (
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:subProcess id="work" name="办理">'
+        '<bpmn:startEvent id="work_start"/>'
+        + task("a", "甲")
+        + '<bpmn:endEvent id="raise"><bpmn:escalationEventDefinition escalationRef="urgent"/>'
+        "</bpmn:endEvent>" + flows(("work_start", "a"), ("a", "raise")) + "</bpmn:subProcess>"
+        '<bpmn:boundaryEvent id="urgent_boundary" attachedToRef="work">'
+        '<bpmn:escalationEventDefinition escalationRef="urgent"/></bpmn:boundaryEvent>'
+        + task("notify", "通知督办")
+        + end("end_notified", "3")
+        + task("deliver", "出件")
+        + end("end_done")
+        + flows(("start", "work"), ("work", "deliver"), ("deliver", "end_done"))
+        + flows(("urgent_boundary", "notify"), ("notify", "end_notified"))
+    )
+    case_no = start_case(uow, cm.deploy(uow, body, ESCALATION))
+    assert step(uow, case_no, "甲") == ["通知督办"]
+    assert step(uow, case_no, "通知督办") == []
+    assert (case_row(uow, case_no).status, case_row(uow, case_no).result) == ("finished", "3")
+
+
+def fire_timers(uow, sessions, case_no: str) -> None:
+    """Run the scheduler a minute after the case's timers are due, in a fresh process."""
+    case = case_row(uow, case_no)
+    with uow() as u:
+        due = max(
+            u.session.scalars(
+                select(models.Timer.due_at).where(
+                    models.Timer.case_id == case.id, models.Timer.fired_at.is_(None)
+                )
+            )
+        )
+    fresh_process()
+    assert fire_due(sessions, lambda: due + timedelta(minutes=1)) >= 1
+
+
+def test_an_intermediate_timer_holds_the_case_until_the_scheduler_fires_it(uow, sessions):
+    body = (
+        '<bpmn:startEvent id="start"/>'
+        + task("a", "甲")
+        + '<bpmn:intermediateCatchEvent id="cool_off" name="公示期"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"P5D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+        "</bpmn:intermediateCatchEvent>"
+        + task("b", "乙")
+        + end("done")
+        + flows(("start", "a"), ("a", "cool_off"), ("cool_off", "b"), ("b", "done"))
+    )
+    case_no = start_case(uow, cm.deploy(uow, body))
+    assert step(uow, case_no, "甲") == []
+    fire_timers(uow, sessions, case_no)
+    assert open_names(uow, case_no) == ["乙"]
+
+
+def test_a_non_interrupting_boundary_timer_adds_a_reminder_beside_the_task(uow, sessions):
+    body = (
+        '<bpmn:startEvent id="start"/>'
+        + task("a", "甲")
+        + '<bpmn:boundaryEvent id="remind" attachedToRef="a" cancelActivity="false">'
+        '<bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+        "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+        + task("urge", "催办")
+        + end("end_urged")
+        + end("done")
+        + flows(("start", "a"), ("a", "done"), ("remind", "urge"), ("urge", "end_urged"))
+    )
+    case_no = start_case(uow, cm.deploy(uow, body))
+    fire_timers(uow, sessions, case_no)
+    assert open_names(uow, case_no) == ["催办", "甲"]
+    assert step(uow, case_no, "催办") == ["甲"]
+    assert step(uow, case_no, "甲") == []
+    assert case_row(uow, case_no).status == "finished"
 
 
 # ---- what is refused ----------------------------------------------------------------------------
@@ -494,6 +590,20 @@ REFUSED = [
         "wait",
         "材料到齐",
         id="signal-nobody-throws",
+    ),
+    pytest.param(
+        '<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/>'
+        + task("declare", "申报")
+        + end("send", "0", '<bpmn:signalEventDefinition signalRef="go"/>')
+        + '<bpmn:intermediateCatchEvent id="wait"><bpmn:signalEventDefinition signalRef="go"/>'
+        "</bpmn:intermediateCatchEvent>"
+        + end("end")
+        + flows(("start", "fork"), ("fork", "declare"), ("fork", "wait"), ("declare", "send"))
+        + flows(("wait", "end")),
+        SIGNAL,
+        "send",
+        "信号结束事件",
+        id="signal-end-event",
     ),
     pytest.param(
         beside(

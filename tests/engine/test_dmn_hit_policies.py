@@ -156,6 +156,33 @@ def test_camunda_decision_ref_without_result_variable_writes_the_outputs(uow):
     assert open_names(uow, decide(uow, code, 5000)) == [INSPECT]
 
 
+@pytest.mark.parametrize(
+    ("attributes", "refused"),
+    [
+        ('camunda:decisionRefBinding="deployment"', None),
+        ('camunda:decisionRefBinding="latest" camunda:mapDecisionResult="singleEntry"', None),
+        ('camunda:decisionRefBinding="version"', "camunda:decisionRefBinding"),
+        ('camunda:decisionRefVersion="3"', "camunda:decisionRefVersion"),
+        ('camunda:decisionRefTenantId="county"', "camunda:decisionRefTenantId"),
+        ('camunda:mapDecisionResult="firstEntry"', "camunda:mapDecisionResult"),
+    ],
+)
+def test_camunda_decision_bindings_the_model_version_cannot_honour_are_refused(
+    uow, attributes, refused
+):
+    key = f"risk_binding_{abs(hash(attributes)) % 10**8}"
+    bpmn = dm.bpmn(key, "True", task_attributes=attributes, camunda=True)
+    files = dm.files(key, bpmn, dm.dmn("FIRST", dm.RISK_RULES))
+    with uow() as u:
+        if refused is None:
+            assert deploy_model(u, None, key, files).created
+            return
+        with pytest.raises(ModelInvalid) as caught:
+            deploy_model(u, None, key, files)
+    [problem] = caught.value.problems
+    assert problem["element_id"] == "assess" and refused in problem["message"]
+
+
 def problems(uow, table: str) -> list[dict]:
     files = dm.files("risk_refused", dm.bpmn("risk_refused", "True"), table)
     with uow() as u, pytest.raises(ModelInvalid) as caught:

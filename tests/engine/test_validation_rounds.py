@@ -184,3 +184,34 @@ def test_two_main_processes_are_named_and_located(uow):
     [problem] = [p for p in found if "主流程" in p["message"]]
     assert "individual_business" in problem["message"] and "another_main" in problem["message"]
     assert problem["file"] and problem["line"] and problem["element_id"]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "element"),
+    [
+        ('camunda:initiator="starter"', "start"),
+        ('camunda:errorCodeVariable="code"', "odd_error"),
+    ],
+)
+def test_camunda_variables_nothing_here_would_set_are_refused(uow, attribute, element):
+    files = with_main(
+        (
+            "xmlns:spiffworkflow=",
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:spiffworkflow=',
+        ),
+        ('<bpmn:startEvent id="start"', f'<bpmn:startEvent id="start" {attribute}')
+        if element == "start"
+        else (
+            '<bpmn:endEvent id="end_rejected"',
+            '<bpmn:subProcess id="odd"><bpmn:startEvent id="odd_start"/>'
+            '<bpmn:endEvent id="odd_end"/><bpmn:sequenceFlow id="odd_flow" '
+            'sourceRef="odd_start" targetRef="odd_end"/></bpmn:subProcess>'
+            '<bpmn:boundaryEvent id="odd_error" attachedToRef="odd">'
+            f"<bpmn:errorEventDefinition {attribute} /></bpmn:boundaryEvent>"
+            '<bpmn:endEvent id="end_rejected"',
+        ),
+    )
+    found = problems_of(uow, files)
+    assert any(
+        p["element_id"] == element and attribute.split("=")[0] in p["message"] for p in found
+    ), found
