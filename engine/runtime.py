@@ -379,6 +379,10 @@ class CaseRun:
     def _advance(self) -> None:
         with _model_errors():
             self.wf.do_engine_steps()
+        # Events no task caught (a signal or escalation thrown for nobody) are SpiffWorkflow's
+        # report to the application; nothing here acts on them, and kept they would be saved
+        # with the case at every step and never emptied.
+        self.wf.bpmn_events.clear()
         self._check_integrity()
 
     def _check_integrity(self) -> None:

@@ -11,6 +11,9 @@ from .loop_model import FILES, PINNED_FILES
 
 MODEL = compile_model(FILES, "rework_loop")
 PINNED = compile_model(PINNED_FILES, "pinned_loop")
+LOOP_BPMN_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  id="defs" targetNamespace="http://onewindow.test">"""
 
 
 class Store:
@@ -116,3 +119,30 @@ def test_depth_that_pruning_cannot_remove_still_stops_loudly():
     assert "补正或退回次数过多" in caught.value.message
     assert caught.value.details["limit"] == MAX_SAFE_DEPTH
     assert not run.finished
+
+
+UNCAUGHT_SIGNAL = {
+    "signal.bpmn": LOOP_BPMN_HEAD
+    + """
+    <bpmn:signal id="sig_notify" name="notify"/>
+    <bpmn:process id="signal_loop" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge"/>
+    <bpmn:exclusiveGateway id="merge"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="tell"/>
+    <bpmn:intermediateThrowEvent id="tell" name="通知">
+      <bpmn:signalEventDefinition signalRef="sig_notify"/>
+    </bpmn:intermediateThrowEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="tell" targetRef="review"/>
+    <bpmn:userTask id="review" name="审查"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="merge"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+}
+
+
+def test_events_nobody_catches_are_not_kept_with_the_case():
+    run = CaseRun.start(compile_model(UNCAUGHT_SIGNAL, "signal_loop"), {})
+    for _ in range(3):
+        complete_named(run, "审查", {})
+    assert run.changes().workflow["bpmn_events"] == []
