@@ -53,6 +53,13 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class UnsupportedMedia(DomainError):
+    """A file whose content is none of the accepted types."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ValidationFailed(DomainError):
     """Form data or a model failed validation; ``details`` names the fields or elements."""
 

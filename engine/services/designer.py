@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import access, models, views
 from ..camunda import BPMN_SUFFIXES
 from ..definitions import check_model, diff_models, prepare_model
-from ..errors import BadRequest, DomainError, EngineIntegrityError, ModelInvalid, NotFound
+from ..errors import BadRequest, EngineIntegrityError, ModelInvalid, NotFound, TooLarge
 from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
@@ -53,11 +53,6 @@ MAX_FILES = 200
 ENDED_STATUSES = ("finished", "closed", "cancelled")
 OPEN_TASK_STATES = ("ready", "claimed")
 _FORBIDDEN_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\\:*?\"<>|]")
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "file_too_large"
 
 
 def _require_designer(user: models.User) -> None:

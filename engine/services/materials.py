@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import access, models
-from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from ..errors import Conflict, DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
 from ..forms import validate_form
 from ..uow import UnitOfWork
 from .cases import case_tasks, latest_definition, start_case, visible_case
@@ -58,13 +58,6 @@ _DECISION_VALUES = {
 }
 # Properties of an intake form the intake page fills itself; the others are shown as they are.
 STANDARD_FIELDS = ("decision", "reason", "missing_materials", "materials_checked")
-
-
-class TooLarge(DomainError):
-    """A file over the size limit (413)."""
-
-    status = 413
-    code = "too_large"
 
 
 class UnsupportedType(DomainError):

@@ -62,7 +62,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import access, models, views
-from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from ..errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+    ValidationFailed,
+)
 from ..runtime import CaseRun
 from ..uow import UnitOfWork
 from . import tasks as task_service
@@ -90,16 +98,6 @@ SYSTEM = "system"
 
 
 # ----- errors ----------------------------------------------------------------------------------
-
-
-class FileTooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedMedia(DomainError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 def _invalid(field: str, message: str, **details: Any) -> ValidationFailed:
@@ -1106,7 +1104,7 @@ def check_attachment(filename: str, data: bytes) -> tuple[str, str]:
     """(clean file name, detected type), or 413 / 415 / 422 with the file named."""
     name = clean_filename(filename) or "attachment"
     if len(data) > MAX_FILE_SIZE:
-        raise FileTooLarge(
+        raise TooLarge(
             f"附件“{name}”超过 10 MB 的上限",
             {"filename": name, "size": len(data), "max_size": MAX_FILE_SIZE},
         )
