@@ -80,14 +80,16 @@ def load_organisation(uow: UnitOfWork, password: str) -> None:
         session.add(roles[code])
     session.flush()
     existing = {u.username for u in session.scalars(select(models.User))}
-    for username, display, dept, role_codes in USERS:
-        if username in existing:
-            continue
+    # One hash for all: they share the demo password anyway, and each hash costs 128 MiB and
+    # a good part of a second (engine/security.py).
+    missing = [user for user in USERS if user[0] not in existing]
+    password_hash = hash_password(password) if missing else ""
+    for username, display, dept, role_codes in missing:
         session.add(
             models.User(
                 username=username,
                 display_name=display,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 department=depts[dept],
                 roles=[roles[c] for c in role_codes],
             )

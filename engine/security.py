@@ -3,37 +3,67 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
 
-_N, _R, _P = 2**14, 8, 1
+# OWASP's scrypt guidance: N=2^17, r=8, p=1. One hash then needs 128 MiB (128·N·r bytes), more
+# than OpenSSL's 32 MiB default, hence ``maxmem``; each worker thread hashing at once holds that.
+_N, _R, _P = 2**17, 8, 1
+_MAX_N = 2**20  # a stored hash asking for more would only be a way to exhaust memory
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    digest = _scrypt(password, salt, _N, _R, _P, 32)
     encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
     return "$".join(["scrypt", str(_N), str(_R), str(_P), *encoded])
 
 
-def verify_password(password: str, stored: str) -> bool:
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8", "surrogatepass"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        dklen=dklen,
+        maxmem=129 * r * n + 2**20,
+    )
+
+
+def _parse(stored: str) -> tuple[int, int, int, bytes, bytes] | None:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
+        params = int(n), int(r), int(p)
+        parts = base64.b64decode(salt), base64.b64decode(digest)
     except ValueError:
+        return None
+    n_ok = 1 < params[0] <= _MAX_N and params[0] & (params[0] - 1) == 0  # a power of two
+    if scheme != "scrypt" or not (n_ok and 0 < params[1] <= 8 and params[2] == 1 and parts[1]):
+        return None
+    return *params, *parts
+
+
+def verify_password(password: str, stored: str) -> bool:
+    parsed = _parse(stored)
+    if parsed is None:
         return False
-    if scheme != "scrypt":
-        return False
-    expected = base64.b64decode(digest)
-    actual = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        dklen=len(expected),
-    )
-    return hmac.compare_digest(actual, expected)
+    n, r, p, salt, expected = parsed
+    return hmac.compare_digest(_scrypt(password, salt, n, r, p, len(expected)), expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """A hash made with a lower cost than today's: replaced at the user's next log-in."""
+    parsed = _parse(stored)
+    return parsed is None or parsed[:3] != (_N, _R, _P)
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """Checked when the user is unknown, so a failure costs the same time either way."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def new_token() -> str:

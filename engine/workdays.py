@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from . import models
 from .clock import WorkCalendar, seed_from_chinese_calendar, step_due
 from .errors import BadRequest
+from .services import audit
 from .uow import UnitOfWork
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -72,6 +73,7 @@ def set_day(
     row.updated_by, row.updated_at = actor, models.utcnow()
     uow.session.add(row)
     uow.on_commit(forget)
+    audit.record(uow, actor, "calendar_day_set", day.isoformat(), {"kind": kind, "name": name})
     return row
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from engine.db import default_url
+from engine.models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -18,7 +20,8 @@ csrf = CSRFProtect()
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("ONEWINDOW_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get("ONEWINDOW_SECRET_KEY"),
+        SECRET_KEY_FILE=str(ROOT / "instance" / "secret_key"),
         DATABASE_URL=os.environ.get("ONEWINDOW_DATABASE_URL") or default_url(ROOT),
         DEMO_PASSWORD=os.environ.get("ONEWINDOW_DEMO_PASSWORD", "onewindow-demo"),
         UPLOAD_DIR=os.environ.get("ONEWINDOW_UPLOAD_DIR", str(ROOT / "instance" / "uploads")),
@@ -31,15 +34,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_COOKIE_SECURE") == "1",
+        SESSION_IDLE_MINUTES=float(os.environ.get("ONEWINDOW_SESSION_IDLE_MINUTES", "30")),
+        SESSION_MAX_HOURS=float(os.environ.get("ONEWINDOW_SESSION_MAX_HOURS", "12")),
+        TRUSTED_PROXIES=int(os.environ.get("ONEWINDOW_TRUSTED_PROXIES", "0")),
+        CLOCK=utcnow,
         WTF_CSRF_TIME_LIMIT=None,
     )
     if test_config:
         app.config.update(test_config)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
     app.json.ensure_ascii = False
 
     from . import (
         admin,
         api,
+        audit,
         auth,
         chains_admin,
         clerk,
@@ -53,9 +63,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         notices,
         operations_pages,
         public,
+        security,
+        users_admin,
         vendor,
     )
 
+    security.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
@@ -70,13 +83,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(designer.bp)
     app.register_blueprint(chains_admin.bp)
     app.register_blueprint(operations_pages.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(users_admin.bp)
     app.register_blueprint(incidents_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)
 
     if app.config["SCHEDULER"]:
-        from engine.models import utcnow
         from engine.services.timers import Scheduler
 
         app.extensions["onewindow.scheduler"] = Scheduler(

@@ -35,7 +35,7 @@ from engine.services import designer as designer_service
 from engine.services import models as model_service
 from engine.uow import UnitOfWork
 
-from .auth import login_required, page_user
+from .auth import login_required, page_token, page_user
 from .forms import render_form
 from .i18n import gettext as _
 
@@ -418,10 +418,11 @@ def token() -> Any:
     """An API token for the logged-in designer; the page scripts call /api/v1 with it.
 
     A POST with the page's CSRF token (header ``X-CSRFToken``), so another site cannot obtain
-    one with the designer's cookie.
+    one with the designer's cookie. The token is bound to the login session: logging out
+    revokes it.
     """
     with designer_user(write=True) as (uow, user):
-        issued = auth_service.issue_token(uow, user)
+        issued = page_token(uow, user)
     expires = int(auth_service.TOKEN_LIFETIME.total_seconds())
     response = jsonify({"token": issued, "token_type": "Bearer", "expires_in": expires})
     response.headers["Cache-Control"] = "no-store"

@@ -143,13 +143,17 @@ def init_app(app: Flask) -> None:
         return _page(422, message)
 
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError) -> Response | tuple[str, int]:
+    def domain_error(error: DomainError) -> Response | tuple[str, int, dict[str, str]]:
+        retry = error.details.get("retry_after") if error.status == 429 else None
+        headers = {"Retry-After": str(retry)} if retry else {}
         message, details = translated(error), error.details
         if isinstance(error, ModelInvalid):
             message, details = localize_refusal(error)
         if _wants_json():
-            return api_error(error.status, error.code, message, details)
-        return _page(error.status, message)
+            response = api_error(error.status, error.code, message, details)
+            response.headers.update(headers)
+            return response
+        return (*_page(error.status, message), headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:

@@ -868,6 +868,48 @@ EN_CATALOG: dict[str, str] = {
     "已将 %(count)s 条消息标为已读": "%(count)s messages marked as read",
     "暂无消息": "No messages",
     "收到消息": "Message received",  # a BPMN message delivered by another system
+    # Security: log-in, users, the audit log (web/auth.py, web/users_admin.py, web/audit.py)
+    "安全审计": "Security audit",
+    "用户管理": "Users",
+    "记录登录、令牌的签发与吊销、用户启停，以及事项、审批链和工作日历的修改。": (
+        "Log-ins, tokens issued and revoked, users disabled and enabled, and changes to "
+        "service items, approval chains and the working-day calendar."
+    ),
+    "用户": "User",
+    "对象": "Target",
+    "地址": "Address",
+    "没有记录": "No entries",
+    "登录成功": "Logged in",
+    "登录失败": "Log-in failed",
+    "登录被限制": "Log-in throttled",
+    "退出登录": "Logged out",
+    "会话过期": "Session ended",
+    "签发令牌": "Token issued",
+    "吊销令牌": "Token revoked",
+    "停用用户": "User disabled",
+    "启用用户": "User enabled",
+    "修改事项": "Service item changed",
+    "修改审批链": "Approval chain changed",
+    "修改工作日历": "Calendar changed",
+    "用户不存在": "unknown user",
+    "密码错误": "wrong password",
+    "用户已停用": "user disabled",
+    "用户名或密码错误": "Wrong username or password",
+    "登录失败次数过多，请 %(minutes)s 分钟后再试": (
+        "Too many failed log-ins: try again in %(minutes)s minutes"
+    ),
+    "停用离岗人员的账号：停用后不能登录，已登录的会话和签发的令牌立即失效；其办理记录保留。": (
+        "Disable the account of someone who left: they can no longer log in, their "
+        "sessions and tokens stop working at once, and their records stay."
+    ),
+    "姓名": "Name",
+    "启用": "Enabled",
+    "已停用": "Disabled",
+    "停用": "Disable",
+    "已启用用户 %(name)s": "User %(name)s enabled",
+    "已停用用户 %(name)s，其登录会话和令牌已全部失效": (
+        "User %(name)s disabled; their sessions and tokens no longer work"
+    ),
 }
 
 

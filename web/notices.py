@@ -2,7 +2,8 @@
 
 ``GET /cases/<case_no>/notices/<kind>`` and ``…/<kind>.pdf``; ``?ref=`` picks the supplement
 round or the extension, ``?password=`` prints the 查询密码 on the acceptance notice right after
-the case was created (checked against the stored hash, never stored, never cached).
+the case was created (checked against the stored hash, never stored, never cached; failed
+guesses are limited per user and per case like the public lookup).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from reportlab.platypus import (
 from engine import notices as notice_service
 from engine.errors import DomainError
 from engine.services import cases as case_service
+from engine.services import public as public_service
 
-from .auth import login_required, page_user
+from .auth import login_required, now, page_user
 
 bp = Blueprint("notices", __name__, url_prefix="/cases")
 
@@ -43,14 +45,16 @@ CENTRED = {"no", "originals", "copies"}  # table columns centred in the PDF
 
 
 def _load(case_no: str, kind: str) -> notice_service.Notice:
+    password = request.args.get("password") or None
+    if password:  # guesses are counted: a wrong one is not printed, too many answer 429
+        with page_user(write=True) as (uow, user):
+            case = case_service.visible_case(uow, user, case_no)
+            if not public_service.check_notice_password(uow, user.username, case, password, now()):
+                password = None
     with page_user() as (uow, user):
         case = case_service.visible_case(uow, user, case_no)
         return notice_service.build_notice(
-            uow,
-            case,
-            kind,
-            request.args.get("ref") or None,
-            query_password=request.args.get("password") or None,
+            uow, case, kind, request.args.get("ref") or None, query_password=password
         )
 
 

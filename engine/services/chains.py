@@ -85,6 +85,7 @@ from ..errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ..runtime import CaseRun, UserTask
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
+from . import audit
 from .common import (
     LOCAL_TZ,
     TaskSync,
@@ -337,6 +338,7 @@ def save_chain(
     )
     uow.session.add(row)
     uow.session.flush()
+    audit.record(uow, user.username, "approval_chain_saved", key, {"version": row.version})
     now = _utc(models.utcnow())
     view = chain_view(row, _utc(effective_at) <= now, _names(uow))
     view["changes"] = describe_changes(

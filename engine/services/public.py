@@ -8,22 +8,18 @@ shares: six digits fall to a few hundred thousand guesses, so the limit is the p
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lxml import etree
-from sqlalchemy import Table, delete, or_, select
-from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import or_, select
 from sqlalchemy.orm import undefer
 
-from .. import models, views
+from .. import models, ratelimit, views
 from ..camunda import is_bpmn
-from ..errors import DomainError, NotFound
+from ..errors import NotFound
+from ..ratelimit import TooManyAttempts
 from ..safexml import parse_xml
 from ..security import hash_query_password, verify_query_password
 from ..uow import UnitOfWork
@@ -207,99 +203,29 @@ def public_bpmn(text: str, filename: str = "model.bpmn") -> str:
 # ---- progress lookup (进度查询) ------------------------------------------------------------------
 
 KEY_PREFIX = "public_track:"
+NOTICE_PREFIX = "notice_password:"
 
 
 @dataclass(frozen=True)
 class TrackLimits:
-    """Failed lookups allowed per window; a setting in production, these are the defaults."""
+    """Failed lookups allowed per window; a setting in production, these are the defaults.
+
+    The address is the one that is throttled. The per-case limit is gentle: it lies above what
+    one address can send in a window (even across its window's edge, 2 × ``per_client``), so
+    a single address cannot lock an applicant out of their case; a crowd of addresses guessing
+    one case is still held to ``per_case`` guesses a window.
+    """
 
     per_client: int = 10
-    per_case: int = 5
-    window: timedelta = timedelta(minutes=10)
+    per_case: int = 25
+    window: timedelta = timedelta(minutes=15)
 
 
 DEFAULT_LIMITS = TrackLimits()
 NOT_FOUND_MESSAGE = "办件编号或查询密码不正确"
+TOO_MANY_MESSAGE = "查询失败次数过多，请稍后再试"
 # Unknown cases are checked against this, so they cost the same time as a wrong password.
 _DUMMY_HASH = hash_query_password("000000")
-
-
-class TooManyAttempts(DomainError):
-    """Too many failed lookups for this client or this case number: try again later."""
-
-    status = 429
-    code = "too_many_requests"
-
-    def __init__(self, retry_after: int):
-        super().__init__(
-            "查询失败次数过多，请稍后再试", {"retry_after": retry_after}, code=self.code
-        )
-        self.retry_after = retry_after
-
-
-def _key(kind: str, value: str) -> str:
-    """The row key; a long value (anything can be typed) is replaced by its digest."""
-    if len(value) > 96:
-        value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
-    return f"{KEY_PREFIX}{kind}:{value}"
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
-
-
-def _retry_after(start: datetime, now: datetime, window: timedelta) -> int:
-    return max(1, int((_aware(start) + window - now).total_seconds() + 0.999))
-
-
-def _check(uow: UnitOfWork, limits: dict[str, int], now: datetime, window: timedelta) -> None:
-    """429 if any key already used up its failures in the current window."""
-    table: Table = models.RateLimit.__table__
-    rows = uow.session.execute(
-        select(table.c.key, table.c.count, table.c.window_start).where(
-            table.c.key.in_(sorted(limits))
-        )
-    ).all()
-    waits = [
-        _retry_after(start, now, window)
-        for key, count, start in rows
-        if _aware(start) > now - window and count >= limits[key]
-    ]
-    if waits:
-        raise TooManyAttempts(max(waits))
-
-
-def _count_failure(
-    uow: UnitOfWork, key: str, now: datetime, window: timedelta
-) -> tuple[int, datetime]:
-    """One more failure for ``key``, atomically (a new window once the old one is over)."""
-    table: Table = models.RateLimit.__table__
-    dialect = uow.session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    stmt = insert.values(key=key, window_start=now, count=1)
-    expired = table.c.window_start <= now - window
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "count": sql_case((expired, 1), else_=table.c.count + 1),
-            "window_start": sql_case(
-                (expired, stmt.excluded.window_start), else_=table.c.window_start
-            ),
-        },
-    ).returning(table.c.count, table.c.window_start)
-    count, start = uow.session.execute(stmt).one()
-    return count, start
-
-
-def _forget_expired(uow: UnitOfWork, now: datetime, window: timedelta) -> None:
-    """Drop finished windows; rows another lookup holds are skipped, so this never waits."""
-    table: Table = models.RateLimit.__table__
-    expired = (
-        select(table.c.key)
-        .where(table.c.key.like(f"{KEY_PREFIX}%"), table.c.window_start <= now - window)
-        .with_for_update(skip_locked=True)
-    )
-    uow.session.execute(delete(table).where(table.c.key.in_(expired)))
 
 
 def track_case(
@@ -308,21 +234,26 @@ def track_case(
     password: str,
     client_key: str,
     limits: TrackLimits = DEFAULT_LIMITS,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The public progress of one case, for whoever holds its number and 查询密码.
 
     Raises ``NotFound`` (same message whether the case is unknown or the password wrong) or
     ``TooManyAttempts`` (also for a correct password while the client or case is limited).
-    A failed attempt is committed here before ``NotFound`` is raised — the one place a service
-    commits — because the caller's unit of work rolls back on the error and the count must stay.
+    A failed attempt is committed here before ``NotFound`` is raised, because the caller's unit
+    of work rolls back on the error and the count must stay.
     """
     case_no = (case_no or "").strip()
-    now = models.utcnow()
-    keys = {
-        _key("ip", client_key or "unknown"): limits.per_client,
-        _key("case", case_no): limits.per_case,
-    }
-    _check(uow, keys, now, limits.window)
+    now = now or models.utcnow()
+    keys = [
+        ratelimit.Limit(
+            ratelimit.key(KEY_PREFIX, "ip", client_key or "unknown"),
+            limits.per_client,
+            limits.window,
+        ),
+        ratelimit.Limit(ratelimit.key(KEY_PREFIX, "case", case_no), limits.per_case, limits.window),
+    ]
+    ratelimit.check(uow, keys, now, TOO_MANY_MESSAGE)
 
     found = uow.session.scalars(
         select(models.Case).where(models.Case.case_no == case_no)
@@ -330,17 +261,49 @@ def track_case(
     stored = found.query_password_hash if found is not None else _DUMMY_HASH
     matches = verify_query_password(password or "", stored)  # checked either way: same time
     if found is None or not matches:
-        waits = []
-        for key, limit in sorted(keys.items()):  # always the same order: no lock cycles
-            count, start = _count_failure(uow, key, now, limits.window)
-            if count > limit:  # a concurrent attempt got past the check first
-                waits.append(_retry_after(start, now, limits.window))
-        _forget_expired(uow, now, limits.window)
+        wait = ratelimit.count_failure(uow, keys, now)
+        ratelimit.forget_expired(uow, KEY_PREFIX, now, limits.window)
         uow.commit()
-        if waits:
-            raise TooManyAttempts(max(waits))
+        if wait:
+            raise TooManyAttempts(wait, TOO_MANY_MESSAGE)
         raise NotFound(NOT_FOUND_MESSAGE, code="case_not_found")
     return progress(uow, found)
+
+
+NOTICE_GUESSES = TrackLimits(per_client=5, per_case=5, window=timedelta(minutes=15))
+
+
+def check_notice_password(
+    uow: UnitOfWork, username: str, case: models.Case, password: str, now: datetime
+) -> bool:
+    """Whether ``password`` is the case's 查询密码, for printing it on the acceptance notice.
+
+    A staff member who can see the case could otherwise try passwords on the notice page
+    without end; failures are limited per user and per case like public lookups (and
+    committed here for the same reason).
+    """
+    keys = [
+        ratelimit.Limit(
+            ratelimit.key(NOTICE_PREFIX, "user", username),
+            NOTICE_GUESSES.per_client,
+            NOTICE_GUESSES.window,
+        ),
+        ratelimit.Limit(
+            ratelimit.key(NOTICE_PREFIX, "case", case.case_no),
+            NOTICE_GUESSES.per_case,
+            NOTICE_GUESSES.window,
+        ),
+    ]
+    message = "查询密码核对失败次数过多，请稍后再试"
+    ratelimit.check(uow, keys, now, message)
+    if verify_query_password(password, case.query_password_hash):
+        return True
+    wait = ratelimit.count_failure(uow, keys, now)
+    ratelimit.forget_expired(uow, NOTICE_PREFIX, now, NOTICE_GUESSES.window)
+    uow.commit()
+    if wait:
+        raise TooManyAttempts(wait, message)
+    return False
 
 
 def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:

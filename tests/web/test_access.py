@@ -26,6 +26,7 @@ from engine import models
 from engine.uow import UnitOfWork
 
 from ..conftest import DEMO_PASSWORD, ROOT
+from .conftest import login
 
 USERS = (
     "window1",
@@ -578,3 +579,45 @@ def test_no_token_is_401_before_the_body_is_checked(world: World, path: str) -> 
     """An anonymous caller learns nothing about the body's schema: 401 comes first."""
     response = world.client.post(f"/api/v1{world.path(path)}", json={})
     assert response.status_code == 401, response.get_json()
+
+
+# ---- administrators' security pages; deployed model files (issue 9) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_clients(app: Flask) -> dict[str, FlaskClient]:
+    """One logged-in browser per demo user (the HTML pages go by the session cookie)."""
+    clients = {}
+    for username in USERS:
+        client = app.test_client()
+        login(client, username)
+        clients[username] = client
+    return clients
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "expected"),
+    [
+        row(u, path, 200 if u == "admin" else 403)
+        for path in ("/admin/audit", "/admin/users/")
+        for u in USERS
+    ],
+)
+def test_security_pages_are_for_administrators(
+    page_clients: dict[str, FlaskClient], username: str, path: str, expected: int
+) -> None:
+    assert page_clients[username].get(path).status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"), [row(u, 200 if u in ("designer1", "admin") else 403) for u in USERS]
+)
+def test_deployed_model_files_as_the_designer_pages_allow(
+    world: World, username: str, expected: int
+) -> None:
+    """A model's files hold its scripts, conditions and forms: designers and admins only."""
+    path = "/process-models/individual_business/versions/1/files/individual_business.bpmn"
+    response = world.call(username, "GET", path)
+    assert response.status_code == expected, response.get_data(as_text=True)[:200]
+    if expected == 200:
+        assert response.mimetype == "application/xml" and b"<bpmn:definitions" in response.data

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from engine import models
 from engine.uow import UnitOfWork
 
+from .accounts import new_user, page_login
 from .conftest import Api, login
 from .test_api_journey import ENTERPRISE, complete, item_code
 
@@ -228,3 +229,24 @@ def test_notices_need_a_login_and_a_visible_case(
     login(other, "housing1")  # 住建局: never touched this case
     assert other.get(path).status_code == 404
     assert other.get(f"/cases/{case_no}/notices/bogus{suffix}").status_code == 404
+
+
+def test_guesses_at_the_query_password_are_limited(api, app: Flask, sessions) -> None:
+    """The notice prints the 查询密码 when it matches, so it answers guesses: five a user and
+    a case per quarter hour, then 429 even for the right one (issue 9, point 17)."""
+    case_no, password = start(api)
+    accept(api("window1"), case_no)
+    clerk = app.test_client()
+    assert page_login(clerk, new_user(sessions)).status_code == 302
+    base = f"/cases/{case_no}/notices/acceptance"
+    guesses = [f"{(int(password) + n) % 10**6:06d}" for n in range(1, 6)]
+    for guess in guesses:
+        assert "由受理窗口填写" in page(clerk, f"{base}?password={guess}")
+    refused = clerk.get(f"{base}?password={password}")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "查询密码核对失败次数过多" in refused.get_data(as_text=True)
+    assert "由受理窗口填写" in page(clerk, base), "the notice itself still prints"
+
+    colleague = app.test_client()
+    assert page_login(colleague, new_user(sessions)).status_code == 302
+    assert colleague.get(f"{base}?password={password}").status_code == 429, "per case too"

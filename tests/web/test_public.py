@@ -180,26 +180,67 @@ def test_eleventh_failed_attempt_from_one_client_is_refused(api, client: FlaskCl
     refused = lookup(client, unknown_case_no(), "000000", 3)
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "too_many_requests"
-    assert 0 < int(refused.headers["Retry-After"]) <= 600
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     assert lookup(client, case_no, password, 3).status_code == 429, "limited even when right"
     assert lookup(client, case_no, password, 4).status_code == 200, "other clients are not"
 
 
-def test_sixth_failed_attempt_on_one_case_is_refused(api, client: FlaskClient) -> None:
+def test_one_address_cannot_lock_anyone_out_of_a_case(api, client: FlaskClient) -> None:
+    """Five wrong passwords used to lock a case for everyone (issue 9): now the address is
+    throttled, and the case still answers its applicant."""
     case_no, password = start_case(api)
-    for tag in range(10, 15):  # five clients, one failure each
+    for _attempt in range(10):
+        assert lookup(client, case_no, wrong(password), 10).status_code == 404
+    assert lookup(client, case_no, wrong(password), 10).status_code == 429
+    assert lookup(client, case_no, password, 11).status_code == 200, "the applicant gets in"
+
+
+def test_one_address_straddling_its_windows_stays_below_the_case_limit(api, sessions) -> None:
+    """The most one address can send at a case in one of the case's windows is twice its own
+    limit (its window may end inside the case's); the case limit lies above that."""
+    case_no, password = start_case(api)
+    limits = public_service.DEFAULT_LIMITS
+    assert limits.per_case > 2 * limits.per_client
+
+    def attempt(number: str, pw: str, client_key: str, moment) -> str:
+        try:
+            with UnitOfWork(sessions) as uow:
+                public_service.track_case(uow, number, pw, client_key, now=moment)
+        except public_service.TooManyAttempts:
+            return "429"
+        except public_service.NotFound:
+            return "404"
+        return "200"
+
+    start = models.utcnow()
+    attacker = "10.77.12.1"
+    assert attempt(unknown_case_no(), "000000", attacker, start) == "404"  # its window opens
+    late = start + limits.window - timedelta(seconds=1)
+    results = [attempt(case_no, wrong(password), attacker, late) for _ in range(10)]
+    assert results == ["404"] * 9 + ["429"]
+    fresh = start + limits.window + timedelta(seconds=1)  # its own window is over, the case's not
+    results = [attempt(case_no, wrong(password), attacker, fresh) for _ in range(11)]
+    assert results == ["404"] * 10 + ["429"]
+    assert attempt(case_no, password, "10.77.13.1", fresh) == "200"
+
+
+def test_many_addresses_guessing_one_case_are_held_to_the_case_limit(api, client) -> None:
+    case_no, password = start_case(api)
+    limit = public_service.DEFAULT_LIMITS.per_case
+    for tag in range(100, 100 + limit):  # one failure from each of many clients
         assert lookup(client, case_no, wrong(password), tag).status_code == 404
-    assert lookup(client, case_no, wrong(password), 15).status_code == 429
-    assert lookup(client, case_no, password, 16).status_code == 429, "limited even when right"
+    assert lookup(client, case_no, wrong(password), 130).status_code == 429
+    assert lookup(client, case_no, password, 131).status_code == 429, "limited even when right"
     other, other_password = start_case(api)
-    assert lookup(client, other, other_password, 16).status_code == 200
+    assert lookup(client, other, other_password, 131).status_code == 200
 
 
 def test_unknown_case_numbers_are_limited_like_known_ones(client: FlaskClient) -> None:
     case_no = unknown_case_no()
-    for tag in range(20, 25):
+    limit = public_service.DEFAULT_LIMITS.per_case
+    for tag in range(140, 140 + limit):
         assert lookup(client, case_no, "123456", tag).status_code == 404
-    assert lookup(client, case_no, "123456", 25).status_code == 429
+    assert lookup(client, case_no, "123456", 170).status_code == 429
 
 
 def test_a_finished_window_starts_counting_again(api, sessions) -> None:
@@ -216,16 +257,16 @@ def test_a_finished_window_starts_counting_again(api, sessions) -> None:
             return "404"
         return "200"
 
-    assert [attempt(wrong(password)) for _ in range(6)] == ["404"] * 5 + ["429"]
+    assert [attempt(wrong(password)) for _ in range(11)] == ["404"] * 10 + ["429"]
     with UnitOfWork(sessions) as uow:
         rows = uow.session.scalars(
             select(models.RateLimit).where(models.RateLimit.key.like(f"%{case_no}"))
         ).all()
-        assert [r.count for r in rows] == [5]
+        assert [r.count for r in rows] == [10]
         uow.session.execute(
             update(models.RateLimit)
             .where(models.RateLimit.key.like("public_track:%"))
-            .values(window_start=models.utcnow() - timedelta(minutes=11))
+            .values(window_start=models.utcnow() - timedelta(minutes=16))
         )
     assert attempt(password) == "200"
     assert attempt(wrong(password)) == "404"
@@ -287,11 +328,12 @@ def test_track_page_is_rate_limited(api, client: FlaskClient) -> None:
 def test_concurrent_guesses_never_get_past_the_limits(app, api) -> None:
     """Attempts racing each other (on PostgreSQL truly at once) are counted exactly."""
     case_no, password = start_case(api)
+    limit = public_service.DEFAULT_LIMITS.per_case
     one_case = [
         lambda tag=tag: lookup(app.test_client(), case_no, wrong(password), tag)
-        for tag in range(50, 62)
+        for tag in range(200, 200 + limit + 4)
     ]
-    assert sorted(race(one_case)) == [404] * 5 + [429] * 7
+    assert sorted(race(one_case)) == [404] * limit + [429] * 4
     one_client = [
         lambda: lookup(app.test_client(), unknown_case_no(), "000000", 62) for _ in range(15)
     ]

@@ -8,32 +8,28 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from engine.services import auth as auth_service
+from engine.services import users as user_service
 
+from ..auth import client_address, now
 from ..database import unit_of_work
 from . import api_call, bearer_token, schemas
 
 blp = Blueprint("api_auth", __name__, description="登录与令牌 Authentication")
 
 
-def user_view(user: Any) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "department": user.department_code,
-        "department_name": user.department.name,
-        "roles": sorted(user.role_codes),
-    }
-
-
 @blp.post("/auth/token")
 @blp.arguments(schemas.TokenRequest)
 @blp.response(200, schemas.TokenResponse)
 @blp.alt_response(401, schema=schemas.ApiError)
+@blp.alt_response(429, schema=schemas.ApiError, description="too many failed log-ins")
 def issue_token(body: dict[str, str]) -> Any:
+    """A bearer token for these credentials; failures are throttled like the login page's."""
     with unit_of_work() as uow:
-        user = auth_service.authenticate(uow, body["username"], body["password"])
+        user = auth_service.authenticate(
+            uow, body["username"], body["password"], address=client_address(), now=now()
+        )
         token = auth_service.issue_token(uow, user)
-        return jsonify({"token": token, "user": user_view(user)})
+        return jsonify({"token": token, "user": user_service.user_view(user)})
 
 
 @blp.delete("/auth/token")
@@ -51,4 +47,4 @@ def revoke_token() -> Any:
 @blp.doc(security=[{"bearerAuth": []}])
 def me() -> Any:
     with api_call(write=False) as (_uow, user):
-        return jsonify(user_view(user))
+        return jsonify(user_service.user_view(user))

@@ -8,11 +8,13 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
+from engine import access
 from engine.definitions import MODEL_SUFFIXES
 from engine.errors import BadRequest
 from engine.services import designer as designer_service
 from engine.services import models as model_service
 
+from ..designer import DESIGN_ROLES
 from ..model_messages import localize_report
 from . import api_call, created, listing, paging, parse_body, request_body, schemas
 
@@ -97,9 +99,13 @@ def versions(key: str) -> Any:
 
 
 @blp.get("/process-models/<key>/versions/<int:version>/files/<path:name>")
+@blp.alt_response(403, schema=schemas.ApiError, description="not a designer or administrator")
 @blp.doc(security=[{"bearerAuth": []}])
 def version_file(key: str, version: int, name: str) -> Any:
-    with api_call(write=False) as (uow, _user):
+    """A deployed file, to those the designer pages admit: it holds the model's scripts,
+    conditions and forms, which the public diagram and the case pages strip."""
+    with api_call(write=False) as (uow, user):
+        access.require_role(user, *DESIGN_ROLES)
         text = model_service.version_file(uow, key, version, name)
     mimetype = "application/json" if name.endswith(".json") else "application/xml"
     return Response(text, mimetype=mimetype)
