@@ -151,6 +151,12 @@ class ServiceItem(Base):
     departments: Mapped[dict[str, Any]] = mapped_column(JSON)
     guide: Mapped[dict[str, Any]] = mapped_column(JSON)
 
+    @property
+    def internal(self) -> bool:
+        """An item the center runs for itself (``internal = true``: 差评回访整改): no one
+        applies for it, so neither the public catalogue nor the window offers it."""
+        return bool((self.guide or {}).get("internal"))
+
 
 class ProcessDefinition(Base):
     """One immutable deployed version of a model, keyed by the hash of its files."""
@@ -520,3 +526,76 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
     attachments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rating(Base):
+    """One 好差评 rating of a case at one stage (acceptance, finish, rectification).
+
+    Never deleted: an upheld appeal (申诉复核) only takes it out of the scores. A bad rating's
+    handling (回访, 核实, 整改 or 解释说明, 申诉 and 复核) runs as a case of the internal
+    handling item, ``handling_case_id``.
+    """
+
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("case_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    stage: Mapped[str] = mapped_column(String(16))  # acceptance | finish | rectification
+    level: Mapped[int] = mapped_column(Integer)  # GB/T 39046: 1 非常满意 … 5 非常不满意
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    client_address: Mapped[str] = mapped_column(String(64), default="", index=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)  # 默认评价: never proactive
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    handling_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    handling_due_date: Mapped[date | None] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    handling_case: Mapped[Case | None] = relationship(foreign_keys=[handling_case_id])
+
+
+class RatingAttribution(Base):
+    """Who served the rated stage: one row per department and clerk (部门、窗口和工作人员)."""
+
+    __tablename__ = "rating_attribution"
+    __table_args__ = (
+        Index("ix_rating_attribution_department", "department_code"),
+        Index("ix_rating_attribution_username", "username"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id"), index=True)
+    department_code: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64))
+
+
+class RatingLink(Base):
+    """A one-time rating link (评价码) for the hall's pad or a printed QR code; only the
+    SHA-256 of its token is kept, so the table grants nothing."""
+
+    __tablename__ = "rating_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))  # pad | qr
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()
+
+
+class RatingSettings(Base):
+    """The 好差评 settings an administrator keeps (one row): limits, reasons, default rating."""
+
+    __tablename__ = "rating_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         notices,
         operations_pages,
         public,
+        ratings,
         security,
         users_admin,
         vendor,
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notices.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(ratings.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(clock_pages.bp)
     app.register_blueprint(designer.bp)

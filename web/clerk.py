@@ -119,7 +119,7 @@ def new_case() -> Any:
     errors: dict[str, str] = {}
     with page_user() as (uow, user):
         items = uow.session.scalars(select(models.ServiceItem).order_by(models.ServiceItem.name))
-        items = [{"code": i.code, "name": i.name} for i in items]
+        items = [{"code": i.code, "name": i.name} for i in items if not i.internal]
     form = request.form
     if request.method == "POST":
         applicant = {k: form.get(f"applicant_{k}", "").strip() for k in APPLICANT_FIELDS}

@@ -21,6 +21,117 @@ COOKIE_NAME = "ow_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 EN_CATALOG: dict[str, str] = {
+    # 好差评 ratings (web/ratings.py, web/templates/ratings/, engine/services/ratings.py)
+    "好差评": "Ratings",
+    "服务评价": "Service rating",
+    "非常满意": "Very satisfied",
+    "满意": "Satisfied",
+    "基本满意": "Fairly satisfied",
+    "不满意": "Dissatisfied",
+    "非常不满意": "Very dissatisfied",
+    "整改": "Rectification",
+    "请对%(stage)s服务作出评价": "Please rate the service (%(stage)s)",
+    "“%(level)s”的理由（可多选）": "Why “%(level)s” (choose any)",
+    "服务热情周到": "Warm and attentive service",
+    "办理效率高": "Handled efficiently",
+    "一次办成": "Done in one visit",
+    "指引清晰": "Clear guidance",
+    "服务规范": "Proper service",
+    "办理较快": "Fairly quick",
+    "材料要求清楚": "Clear list of materials",
+    "等候时间较长": "Rather long wait",
+    "流程有待简化": "The procedure could be simpler",
+    "等候时间长": "Long wait",
+    "服务态度差": "Poor attitude",
+    "多次跑腿": "Had to come several times",
+    "材料要求不清楚": "Unclear list of materials",
+    "办理超时": "Handled late",
+    "态度恶劣": "Rude",
+    "推诿扯皮": "Passed from desk to desk",
+    "吃拿卡要": "Asked for favours",
+    "意见和建议": "Comments and suggestions",
+    "选择“不满意”或“非常不满意”时，请选择理由或填写意见。": (
+        "With “Dissatisfied” or “Very dissatisfied”, choose a reason or write a comment."
+    ),
+    "提交评价": "Submit rating",
+    "感谢您的评价！": "Thank you for your rating!",
+    "我们将在规定时限内回访，并向您反馈整改情况。": (
+        "We will call you back within the set time and tell you what was done."
+    ),
+    "该办件的%(stage)s评价暂不能提交。": "This case cannot be rated (%(stage)s) now.",
+    "此评价链接已使用，感谢您的评价。": (
+        "This rating link has been used. Thank you for your rating."
+    ),
+    "评价链接无效或已过期。您也可以凭办件编号和查询密码在进度查询页面评价。": (
+        "This rating link is invalid or has expired. You can also rate on the progress lookup "
+        "page with the case number and query password."
+    ),
+    "%(stage)s评价": "Rating (%(stage)s)",
+    "感谢您对%(stage)s服务的评价！": "Thank you for rating the service (%(stage)s)!",
+    "评价范围": "Which ratings",
+    "可查看的全部评价": "All I may see",
+    "我的评价": "My ratings",
+    "本部门评价": "My department's ratings",
+    "打开评价器": "Open the rating pad",
+    "多次评价的地址": "Addresses rating many cases",
+    "筛选": "Filter",
+    "评价等级": "Level",
+    "只看差评": "Bad ratings only",
+    "工作人员": "Clerk",
+    "事项编码": "Item code",
+    "起始日期": "From",
+    "评价时间": "Rated at",
+    "理由与意见": "Reasons and comment",
+    "差评处理": "Bad-rating handling",
+    "默认评价": "Default rating",
+    "不计入考核": "Not counted",
+    "处理中": "In progress",
+    "没有符合条件的评价": "No ratings match",
+    "评价详情": "Rating",
+    "评价渠道": "Channel",
+    "评价地址": "Client address",
+    "计入考核": "Counted in scores",
+    "申诉成立": "Appeal upheld",
+    "已整改": "Rectified",
+    "已解释说明": "Explained",
+    "责任部门": "Responsible department",
+    "处理时限": "Handling due",
+    "处理经过": "Handling history",
+    "至少评价办件数": "At least this many cases rated",
+    "办件数": "Cases",
+    "评价数": "Ratings",
+    "差评数": "Bad ratings",
+    "没有符合条件的地址": "No addresses match",
+    "为您服务过的办件生成一次性评价链接，在大厅评价器上打开或请申请人扫码评价。": (
+        "Make a one-time rating link for a case you served: open it on the hall's rating pad or"
+        " let the applicant scan its QR code."
+    ),
+    "工作人员不能代替申请人评价。": "Staff never rate on an applicant's behalf.",
+    "评价环节": "Stage rated",
+    "生成评价链接": "Make the rating link",
+    "扫码评价": "Scan to rate",
+    "收到差评，开始处理": "Bad rating received, handling opened",
+    "处理完毕": "Handling closed",
+    "工作人员不能代替申请人评价": "Staff cannot rate on an applicant's behalf",
+    "差评请选择理由或填写意见": "A bad rating needs a reason or a comment",
+    "评价等级应为 1–5": "The level is 1 to 5",
+    "所选理由不属于该评价等级": "A chosen reason does not belong to that level",
+    "评价意见至多 500 字": "The comment is at most 500 characters",
+    "该办件的受理评价已提交，不能重复评价": "The acceptance of this case has been rated already",
+    "该办件的办结评价已提交，不能重复评价": "The completion of this case has been rated already",
+    "该办件的整改评价已提交，不能重复评价": "The rectification of this case has been rated already",
+    "办件尚未受理，暂不能评价受理服务": (
+        "The case is not accepted yet: its acceptance cannot be rated"
+    ),
+    "办件尚未办结，暂不能评价办结服务": (
+        "The case is not finished yet: its completion cannot be rated"
+    ),
+    "差评尚未整改或解释说明完毕，暂不能评价整改情况": (
+        "The bad rating has not been rectified or explained yet: nothing to rate"
+    ),
+    "评价链接无效或已过期": "The rating link is invalid or has expired",
+    "此评价链接已使用": "This rating link has been used",
+    "只有为该办件服务过的工作人员可以发起评价": "Only staff who served the case can open a rating",
     # Model errors at run time (engine/model_errors.py)
     "流程模型在“%(element)s”（%(element_id)s）出错：": (
         "The process model failed at “%(element)s” (%(element_id)s): "

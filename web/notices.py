@@ -12,7 +12,9 @@ from io import BytesIO
 from typing import Any
 from xml.sax.saxutils import escape
 
+import segno
 from flask import Blueprint, Response, render_template, request
+from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -36,6 +38,7 @@ from engine.services import cases as case_service
 from engine.services import public as public_service
 
 from .auth import login_required, now, page_user
+from .ratings import RATING_QR_TEXT, notice_qr
 
 bp = Blueprint("notices", __name__, url_prefix="/cases")
 
@@ -69,7 +72,8 @@ def _private(response: Response) -> Response:
 @login_required
 def notice_pdf(case_no: str, kind: str) -> Any:
     notice = _load(case_no, kind)
-    response = Response(render_pdf(notice), mimetype="application/pdf")
+    qr = notice_qr(case_no, notice.kind)
+    response = Response(render_pdf(notice, qr and qr["code"]), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{kind}-{notice.case_no}.pdf"'
     return _private(response)
 
@@ -78,7 +82,11 @@ def notice_pdf(case_no: str, kind: str) -> Any:
 @login_required
 def notice_page(case_no: str, kind: str) -> Any:
     notice = _load(case_no, kind)
-    return _private(Response(render_template("notices/notice.html", notice=notice)))
+    qr = notice_qr(case_no, notice.kind)  # 好差评: a one-time rating link for the applicant
+    page = render_template(
+        "notices/notice.html", notice=notice, qr=qr, rating_qr_text=RATING_QR_TEXT
+    )
+    return _private(Response(page))
 
 
 def case_notices(case_no: str) -> list[notice_service.NoticeRef]:
@@ -99,8 +107,9 @@ def _inject() -> dict[str, Any]:
 # ---- PDF -----------------------------------------------------------------------------------------
 
 
-def render_pdf(notice: notice_service.Notice) -> bytes:
-    """The notice on A4 with reportlab, in the same order as the print page."""
+def render_pdf(notice: notice_service.Notice, qr: segno.QRCode | None = None) -> bytes:
+    """The notice on A4 with reportlab, in the same order as the print page; ``qr`` is the
+    rating QR code (好差评) printed after the footers."""
     if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
 
@@ -166,6 +175,8 @@ def render_pdf(notice: notice_service.Notice) -> bytes:
         )
         story += [Spacer(1, 3 * mm), facts]
     story += [Spacer(1, 3 * mm)] + [p(text, body) for text in notice.footers]
+    if qr is not None:
+        story += [Spacer(1, 3 * mm), _qr_drawing(qr, 30 * mm), p(RATING_QR_TEXT, small)]
     story.append(
         KeepTogether(
             [
@@ -189,3 +200,18 @@ def render_pdf(notice: notice_service.Notice) -> bytes:
     )
     doc.build(story)
     return buffer.getvalue()
+
+
+def _qr_drawing(code: segno.QRCode, size: float) -> Drawing:
+    """The QR code as vector squares: sharp at any print size, no image library."""
+    matrix = code.matrix
+    cell = size / (len(matrix) + 4)  # a quiet zone of two modules around it
+    drawing = Drawing(size, size)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                top = size - (y + 3) * cell
+                drawing.add(
+                    Rect((x + 2) * cell, top, cell, cell, fillColor=colors.black, strokeColor=None)
+                )
+    return drawing

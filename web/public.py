@@ -11,6 +11,7 @@ from engine.services import public as public_service
 
 from .database import unit_of_work
 from .i18n import gettext as _
+from .ratings import rate_on_track, track_rating
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -51,6 +52,7 @@ def item_diagram(code: str) -> Any:
 def track() -> Any:
     """进度查询: POST (CSRF-protected) so the 查询密码 never appears in a URL or a log."""
     result = None
+    rating = None  # 好差评: what the result offers to rate, and a rating just sent
     error = None
     status = 200
     retry_after = None
@@ -67,8 +69,14 @@ def track() -> Any:
             status = 400
         else:
             try:
+                sent: tuple[str | None, str | None, int] = (None, None, status)
+                if request.form.get("stage"):  # the result's rating form
+                    sent = rate_on_track(case_no, password)
                 with unit_of_work() as uow:
                     result = public_service.track_case(uow, case_no, password, client_key())
+                rating = track_rating(case_no, password)
+                rating.update(message=sent[0], error=sent[1], form=request.form)
+                status = sent[2] if sent[1] else status
             except NotFound:
                 error, status = _("办件编号或查询密码不正确，请核对后重试"), 404
             except public_service.TooManyAttempts as limited:
@@ -77,7 +85,7 @@ def track() -> Any:
                 error = _("查询失败次数过多，请 %(minutes)s 分钟后再试", minutes=minutes)
                 status = 429
     response = Response(
-        render_template("public/track.html", result=result, error=error, form=form),
+        render_template("public/track.html", result=result, rating=rating, error=error, form=form),
         status=status,
     )
     if retry_after is not None:

@@ -133,6 +133,9 @@ def start_case(
             {"field": "agent"},
             code="agent_required",
         )
+    item = uow.session.get(models.ServiceItem, service_item)
+    if item is not None and item.internal:
+        raise NotFound(f"事项 {service_item} 不存在", code="service_item_not_found")
     return open_case(uow, user, service_item, applicant, data, channel, agent)
 
 

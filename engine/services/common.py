@@ -259,13 +259,14 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
         if chains.CHAIN_PROPERTY in task.properties:
             created += chains.start_step(uow, case, task, info)
             continue
-        due_days = int(info["due_working_days"]) if info.get("due_working_days") else None
+        due_days = _due_days(task, info)
+        department = _department_from_data(uow, task) or info.get("department")
         row = models.HumanTask(
             id=task_id,
             case=case,
             spec_name=task.spec_name,
             name=task.name,
-            department_code=info.get("department") or case.intake_department,
+            department_code=department or case.intake_department,
             role=info.get("role"),
             state="ready",
             due_working_days=due_days,
@@ -280,6 +281,36 @@ def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
     still_open = [row for row in open_rows if row.state in ("ready", "claimed")]
     synced = TaskSync(created, still_open + created)
     return chains.finish_skipped_steps(uow, case, run, synced, ready)
+
+
+# Step properties naming a field of the case data whose value the step takes: one model serves
+# whichever department or limit a case carries (a bad rating goes to the department responsible
+# for it, with the limits of the 好差评 settings). Lane and ``dueWorkingDays`` stay the fallback.
+DEPARTMENT_FROM = "departmentFrom"
+DUE_DAYS_FROM = "dueWorkingDaysFrom"
+
+
+def _from_data(task: UserTask, prop: str) -> Any:
+    field = task.properties.get(prop)
+    return task.data.get(field) if field else None
+
+
+def _department_from_data(uow: UnitOfWork, task: UserTask) -> str | None:
+    """The department code the case data names for the step, if it is a department."""
+    code = _from_data(task, DEPARTMENT_FROM)
+    if not isinstance(code, str) or not code:
+        return None
+    return uow.session.scalar(select(models.Department.code).where(models.Department.code == code))
+
+
+def _due_days(task: UserTask, info: dict[str, Any]) -> int | None:
+    """The step's limit in working days: from the case data when the step says so."""
+    value = _from_data(task, DUE_DAYS_FROM) or info.get("due_working_days")
+    try:
+        days = int(value) if value else 0
+    except (TypeError, ValueError):
+        return None
+    return days if days > 0 else None
 
 
 def _signers(uow: UnitOfWork, tasks: list[UserTask]) -> set[str]:

@@ -106,12 +106,12 @@ def list_items(uow: UnitOfWork, q: str | None = None) -> list[dict[str, Any]]:
             )
         )
     rows = uow.session.scalars(query.order_by(models.ServiceItem.code))
-    return [_summary(item) for item in rows]
+    return [_summary(item) for item in rows if not item.internal]
 
 
 def _item(uow: UnitOfWork, code: str) -> models.ServiceItem:
     item = uow.session.get(models.ServiceItem, code, options=[undefer(models.ServiceItem.guide)])
-    if item is None:
+    if item is None or item.internal:
         raise NotFound(f"事项 {code} 不存在", code="service_item_not_found")
     return item
 
@@ -236,7 +236,19 @@ def track_case(
     limits: TrackLimits = DEFAULT_LIMITS,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The public progress of one case, for whoever holds its number and 查询密码.
+    """The public progress of one case, for whoever holds its number and 查询密码."""
+    return progress(uow, authenticate_case(uow, case_no, password, client_key, limits, now))
+
+
+def authenticate_case(
+    uow: UnitOfWork,
+    case_no: str,
+    password: str,
+    client_key: str,
+    limits: TrackLimits = DEFAULT_LIMITS,
+    now: datetime | None = None,
+) -> models.Case:
+    """The case whose number and 查询密码 the caller holds (a lookup, a rating).
 
     Raises ``NotFound`` (same message whether the case is unknown or the password wrong) or
     ``TooManyAttempts`` (also for a correct password while the client or case is limited).
@@ -267,7 +279,7 @@ def track_case(
         if wait:
             raise TooManyAttempts(wait, TOO_MANY_MESSAGE)
         raise NotFound(NOT_FOUND_MESSAGE, code="case_not_found")
-    return progress(uow, found)
+    return found
 
 
 NOTICE_GUESSES = TrackLimits(per_client=5, per_case=5, window=timedelta(minutes=15))

@@ -47,6 +47,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         messages,
         operations,
         public,
+        ratings,
         service_items,
         tasks,
     )
@@ -63,6 +64,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         chains,
         messages,
         public,
+        ratings,
         incidents,
     )
     for module in modules:
