@@ -7,8 +7,11 @@ Conventions, from DOMAIN.md "Working-day clock" and gov-domain.md §3:
 
 - A limit of N working days ends on the N-th working day *after* acceptance (受理当日不计,
   民法典 art. 201). The same "day after" rule holds for every span: ``(start, end]``.
-- A year whose holiday schedule is not announced yet counts weekends only, and whatever is
-  computed through it is marked provisional (暂定) instead of failing.
+- A year whose holiday schedule is not announced yet assumes the statutory holidays the law
+  fixes (《全国年节及纪念日放假办法》: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆, each with
+  its 补假 when it falls on a weekend), and whatever is computed through it is marked
+  provisional (暂定) instead of failing, until an administrator enters and announces the State
+  Council's schedule.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from types import MappingProxyType
 from typing import Literal
 
 import chinese_calendar
+from lunardate import LunarDate
 
 DayKind = Literal["holiday", "workday"]
 """An override of the Monday–Friday rule: a statutory holiday (法定节假日) on a weekday, or a
@@ -61,14 +66,23 @@ class WorkCalendar:
         object.__setattr__(self, "announced_years", frozenset(self.announced_years))
 
     def is_workday(self, day: date) -> bool:
-        """An override if there is one, else Monday–Friday."""
+        """An override if there is one; in an unannounced year, not an assumed statutory
+        holiday; else Monday–Friday."""
         kind = self.overrides.get(day)
         if kind is not None:
             return kind == "workday"
+        if self.assumed_holiday(day) is not None:
+            return False
         return day.weekday() < 5
 
+    def assumed_holiday(self, day: date) -> str | None:
+        """The statutory holiday assumed on ``day`` while its year is unannounced, or None."""
+        if day.year in self.announced_years:
+            return None
+        return statutory_holidays(day.year).get(day)
+
     def is_provisional(self, day: date) -> bool:
-        """True when ``day``'s year has no announced schedule (counted weekends-only)."""
+        """True when ``day``'s year has no announced schedule (its holidays are assumed)."""
         return day.year not in self.announced_years
 
     def _workday_ordinals(self, year: int) -> tuple[int, ...]:
@@ -80,6 +94,68 @@ class WorkCalendar:
             )
             self._ordinals[year] = ordinals
         return ordinals
+
+
+# 《全国年节及纪念日放假办法》 art. 2 as revised in 2024 (in force 2025-01-01): 13 days off.
+# Before 2025 (the 2013 revision): 春节 without 除夕 and one day for 劳动节, 11 days.
+REVISED_HOLIDAYS_FROM = 2025
+_FIXED_HOLIDAYS = (
+    ((1, 1), "元旦"),
+    ((5, 1), "劳动节"),
+    ((10, 1), "国庆节"),
+    ((10, 2), "国庆节"),
+    ((10, 3), "国庆节"),
+)
+_LUNAR_HOLIDAYS = (  # (lunar month, day)
+    ((1, 1), "春节"),
+    ((1, 2), "春节"),
+    ((1, 3), "春节"),
+    ((5, 5), "端午节"),
+    ((8, 15), "中秋节"),
+)
+
+
+def _statutory_days(year: int) -> list[tuple[date, str]]:
+    """Each day the law gives off in ``year``, once per holiday (中秋 may fall on 国庆).
+
+    Lunar dates come from ``lunardate`` and 清明 (a solar term) from ``chinese_calendar``;
+    outside the years they cover (1900–2099) only the fixed-date holidays are known.
+    """
+    days = [(date(year, month, day), name) for (month, day), name in _FIXED_HOLIDAYS]
+    revised = year >= REVISED_HOLIDAYS_FROM
+    if revised:
+        days.append((date(year, 5, 2), "劳动节"))
+    try:
+        lunar = [(LunarDate(year, m, d).to_solar_date(), name) for (m, d), name in _LUNAR_HOLIDAYS]
+        qingming = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+    except (ValueError, NotImplementedError):
+        return days
+    days += lunar + [(day, "清明节") for day, term in qingming if term == "清明"]
+    if revised:
+        days.append((lunar[0][0] - _DAY, "春节"))  # 除夕, the eve of 正月初一
+    return days
+
+
+@cache
+def statutory_holidays(year: int) -> Mapping[date, str]:
+    """The weekdays off that the law alone gives ``year``, before any State Council schedule.
+
+    A statutory day on a weekend, or on a day another holiday already took, is made up by
+    补假 on the next free weekday (放假办法 art. 6), so the count of working days lost is the
+    law's (13 from 2025); only where the 调休 will put them is unknown — hence provisional.
+    """
+    statutory = sorted(_statutory_days(year))
+    taken: dict[date, str] = {}
+    named = {day for day, _name in statutory}
+    for day, name in statutory:
+        if day.weekday() < 5 and day not in taken:
+            taken[day] = name
+            continue
+        substitute = day + _DAY
+        while substitute.weekday() >= 5 or substitute in taken or substitute in named:
+            substitute += _DAY
+        taken[substitute] = f"{name}（补假）"
+    return MappingProxyType(taken)
 
 
 def seed_from_chinese_calendar() -> tuple[dict[date, DayKind], frozenset[int]]:

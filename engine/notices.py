@@ -2,8 +2,10 @@
 
 行政许可法 wants every turn of a case in writing, dated and with reasons: the 受理通知书 and the
 不予受理决定书 (art. 32), the 一次性告知书 listing everything missing (art. 32 (4)), the
-准予 / 不予行政许可决定书 with appeal rights for a refusal (art. 38), and the 延期告知书
-(art. 42). Nothing here is stored: a notice is rebuilt from the case row, the completed steps
+准予 / 不予行政许可决定书 with appeal rights for a refusal (art. 38), the 延期告知书
+(art. 42) and the 特别程序告知书 saying how long a special procedure takes (art. 45). A date
+computed through a year whose holiday schedule is not announced yet is printed with 暂定 beside
+it. Nothing here is stored: a notice is rebuilt from the case row, the completed steps
 (``human_task.data`` is the form each step submitted), the approved extensions and the item's
 guide (``service_item.guide``), so a reprint always says what the record says.
 
@@ -19,18 +21,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from . import models, views
+from . import models
+from .catalogue import PROCEDURES_BASIS, procedures
+from .clock import ClockReading
 from .errors import NotFound
 from .security import verify_query_password
+from .services import clock as clock_service
 from .services.cases import case_tasks
 from .uow import UnitOfWork
+from .workdays import calendar
 
 # Settings of the demo county (青山县); in production they come from the deployment's config.
 CENTER_NAME = "青山县政务服务中心"
 RECONSIDERATION_BODY = "青山县人民政府"  # 行政复议机关 of a county department (行政复议法 art. 24)
 COURT = "青山县人民法院"  # first-instance court where the deciding body sits (行政诉讼法 art. 18)
 
-KINDS = ("acceptance", "rejection", "supplement", "decision", "extension")
+KINDS = ("acceptance", "rejection", "supplement", "decision", "extension", "special_procedure")
 GRANTED_RESULTS = ("0", "6")  # 出证办结, 准予许可
 REFUSED_RESULT = "7"  # 不予许可
 LICENSING = "01"  # item type 行政许可: the 行政许可法 articles apply by name
@@ -100,9 +106,12 @@ def local_date(moment: datetime | None) -> date | None:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def cn_date(day: date | None, blank: str = "—") -> str:
-    """``2026年3月5日``, the way official documents write dates."""
-    return f"{day.year}年{day.month}月{day.day}日" if day else blank
+def cn_date(day: date | None, blank: str = "—", provisional: bool = False) -> str:
+    """``2026年3月5日``, the way official documents write dates; ``（暂定）`` follows a date
+    computed through a year whose holiday schedule is not announced yet."""
+    if day is None:
+        return blank
+    return f"{day.year}年{day.month}月{day.day}日" + ("（暂定）" if provisional else "")
 
 
 def _iso_date(value: str | None) -> date | None:
@@ -139,6 +148,7 @@ class _Facts:
     guide: dict[str, Any]
     steps: list[models.HumanTask]  # completed steps, in completion order
     all_tasks: list[models.HumanTask]
+    clock: ClockReading
 
     @property
     def item_type(self) -> str:
@@ -157,7 +167,8 @@ def _facts(uow: UnitOfWork, case: models.Case) -> _Facts:
     tasks = case_tasks(uow, case)
     done = [t for t in tasks if t.state == "completed" and t.completed_at is not None]
     done.sort(key=lambda t: (_utc(t.completed_at), _utc(t.created_at)))
-    return _Facts(case, dict(case.service_item.guide or {}), done, tasks)
+    clock = clock_service.reading(uow, case)
+    return _Facts(case, dict(case.service_item.guide or {}), done, tasks, clock)
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -217,6 +228,7 @@ TITLES = {
     "rejection": "不予受理决定书",
     "supplement": "一次性告知书",
     "extension": "延期告知书",
+    "special_procedure": "特别程序告知书",
 }
 
 
@@ -248,6 +260,12 @@ def available_notices(uow: UnitOfWork, case: models.Case) -> list[NoticeRef]:
     for number, row in enumerate(_extensions(uow, case), start=1):
         refs.append(
             NoticeRef("extension", TITLES["extension"], str(row.id), number, local_date(row.at))
+        )
+    for number, row in enumerate(_special_procedures(uow, case), start=1):
+        refs.append(
+            NoticeRef(
+                "special_procedure", TITLES["special_procedure"], str(row.id), number, row.start
+            )
         )
     outcome = _decision_result(case)
     if outcome is not None:
@@ -285,9 +303,11 @@ def build_notice(
     if kind == "rejection":
         return _rejection(facts)
     if kind == "supplement":
-        return _supplement(facts, ref)
+        return _supplement(uow, facts, ref)
     if kind == "decision":
         return _decision_notice(facts)
+    if kind == "special_procedure":
+        return _special_procedure(uow, facts, ref)
     return _extension(uow, facts, ref)
 
 
@@ -377,7 +397,6 @@ def _acceptance(facts: _Facts, query_password: str | None) -> Notice:
     if query_password and verify_query_password(query_password, case.query_password_hash):
         password = query_password
         notice = replace(notice, query_password=query_password)
-    due = _iso_date(views.case_summary(case)["due_date"])
     notice.facts.extend(
         [
             ("办件编号", case.case_no),
@@ -386,7 +405,7 @@ def _acceptance(facts: _Facts, query_password: str | None) -> Notice:
             ("受理日期", cn_date(day)),
             ("承诺办结时限", limit_text(facts.guide.get("promised_limit"))),
             ("法定办结时限", limit_text(facts.guide.get("legal_limit"))),
-            ("预计办结日期", cn_date(due)),
+            ("预计办结日期", _due_text(facts)),
             ("查询密码", password),
             *_contact_facts(facts),
         ]
@@ -440,7 +459,7 @@ def _pick(steps: list[Any], ref: str | None, key: Any) -> tuple[int, Any] | None
     return None
 
 
-def _supplement(facts: _Facts, ref: str | None) -> Notice:
+def _supplement(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
     case = facts.case
     picked = _pick(_supplement_steps(facts), ref, lambda t: t.id)
     if picked is None:
@@ -486,9 +505,10 @@ def _supplement(facts: _Facts, ref: str | None) -> Notice:
     if reason:
         notice.closing.append(f"补正说明：{reason}")
     deadline = _supplement_deadline(facts, step)
+    provisional = deadline is not None and calendar(uow).is_provisional(deadline)
     notice.closing.extend(
         [
-            f"请于{cn_date(deadline, BLANK_DATE)}前补正上述全部材料。逾期未补正的，"
+            f"请于{cn_date(deadline, BLANK_DATE, provisional)}前补正上述全部材料。逾期未补正的，"
             "按补正超时办结，你（单位）可以重新提出申请。",
             "本告知书一次性告知需要补正的全部内容，本机关不再就本次提交的申请材料"
             "提出本告知书以外的补正要求。补正材料齐全、符合法定形式的，本机关将依法受理。",
@@ -602,7 +622,7 @@ def _extension(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
         select(models.User.display_name).where(models.User.username == row.approved_by)
     )
     # Only the newest extension's result is on the case; an older one's is not recorded.
-    due = _iso_date(views.case_summary(case)["due_date"]) if row is rows[-1] else None
+    due = _due_text(facts) if row is rows[-1] else cn_date(None)
     accepted = cn_date(local_date(case.accepted_at)) if case.accepted_at else None
     intro = f"你（单位）于{_applied_on(facts)}提出的{case.service_item.name}申请"
     intro += f"，本机关已于{accepted}受理。" if accepted else "。"
@@ -621,7 +641,73 @@ def _extension(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
             ("延期理由", row.reason.strip() or "—"),
             ("批准人", approver or row.approved_by),
             ("批准日期", cn_date(day)),
-            ("延期后办结日期", cn_date(due)),
+            ("延期后办结日期", due),
+            *_contact_facts(facts),
+        ]
+    )
+    return notice
+
+
+def _due_text(facts: _Facts) -> str:
+    """The case's due date as the clock reads it now, 暂定 when provisional."""
+    return cn_date(facts.clock.due_date, provisional=facts.clock.provisional)
+
+
+def _special_procedures(uow: UnitOfWork, case: models.Case) -> list[models.ClockPause]:
+    return list(
+        uow.session.scalars(
+            select(models.ClockPause)
+            .where(
+                models.ClockPause.case_id == case.id,
+                models.ClockPause.kind == "special_procedure",
+            )
+            .order_by(models.ClockPause.start, models.ClockPause.id)
+        )
+    )
+
+
+def _special_procedure(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
+    """特别程序告知书 (art. 45): which procedure, why, under which law, and how long it takes —
+    the time does not count towards the limit."""
+    case = facts.case
+    picked = _pick(_special_procedures(uow, case), ref, lambda r: str(r.id))
+    if picked is None:
+        raise _not_applicable(case, TITLES["special_procedure"])
+    number, row = picked
+    notice = _notice(
+        facts,
+        "special_procedure",
+        TITLES["special_procedure"],
+        "特",
+        row.start,
+        ref=str(row.id),
+        round_=number,
+    )
+    basis = next(
+        (p.basis for p in procedures(facts.guide) if p.name == row.procedure), PROCEDURES_BASIS
+    )
+    accepted = cn_date(local_date(case.accepted_at)) if case.accepted_at else None
+    intro = f"你（单位）于{_applied_on(facts)}提出的{case.service_item.name}申请"
+    intro += f"，本机关已于{accepted}受理。" if accepted else "。"
+    planned = f"{row.planned_days}个工作日" if row.planned_days else "—"
+    notice.paragraphs.append(
+        intro + f"因{row.reason.strip() or '—'}，该申请依法需要{row.procedure}。根据{basis}的规定，"
+        f"{row.procedure}所需时间不计算在办理期限内，预计需要{planned}，现予告知。"
+        f"{row.procedure}结束后，本机关继续计算办理期限。"
+    )
+    end = "—"
+    if row.planned_days:
+        day, provisional = clock_service.planned_end(calendar(uow), row)
+        end = cn_date(day, provisional=provisional)
+    notice.facts.extend(
+        [
+            ("办件编号", case.case_no),
+            ("申请事项", case.service_item.name),
+            ("特别程序", row.procedure or "—"),
+            ("法律依据", basis),
+            ("开始日期", cn_date(row.start)),
+            ("所需时间", planned),
+            ("预计结束日期", end),
             *_contact_facts(facts),
         ]
     )

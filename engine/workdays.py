@@ -1,9 +1,10 @@
 """The working-day calendar as the database keeps it (``holiday_calendar``, ``calendar_year``).
 
 Seeded from chinese-calendar; administrators add local holidays, closures and next year's
-State Council notice. Every process builds a ``WorkCalendar`` once and rebuilds it only when the
-table changed (a cheap ``max(updated_at)``/count probe), so app servers agree without sharing
-memory.
+State Council notice, and mark a year announced once its schedule is entered (until then its
+statutory holidays are assumed, provisionally: engine/clock.py). Every process builds a
+``WorkCalendar`` once and rebuilds it only when the table changed (a cheap
+``max(updated_at)``/count probe), so app servers agree without sharing memory.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import models
 from .clock import WorkCalendar, seed_from_chinese_calendar, step_due
-from .errors import BadRequest
-from .services import audit
+from .errors import BadRequest, ValidationFailed
 from .uow import UnitOfWork
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -26,6 +27,7 @@ TTL = 30.0  # seconds another app server may go on with a calendar an administra
 SEED_SOURCE = "国务院办公厅关于部分节假日安排的通知（chinese-calendar 数据）"
 DAY_KINDS = ("holiday", "workday")
 NAME_MAX, SOURCE_MAX = 64, 256
+FIRST_YEAR, LAST_YEAR = 1900, 2099  # the years whose lunar holidays can be computed
 
 
 def today() -> date:
@@ -73,13 +75,15 @@ def set_day(
     row.updated_by, row.updated_at = actor, models.utcnow()
     uow.session.add(row)
     uow.on_commit(forget)
-    audit.record(uow, actor, "calendar_day_set", day.isoformat(), {"kind": kind, "name": name})
     return row
 
 
 def clear_day(uow: UnitOfWork, day: date) -> bool:
-    """Remove a wrong entry; the day falls back to the Monday–Friday rule."""
-    row = uow.session.get(models.CalendarDay, day)
+    """Remove a wrong entry; the day falls back to the default rules."""
+    return _delete(uow, uow.session.get(models.CalendarDay, day))
+
+
+def _delete(uow: UnitOfWork, row: models.CalendarDay | models.CalendarYear | None) -> bool:
     if row is None:
         return False
     uow.session.delete(row)
@@ -90,14 +94,47 @@ def clear_day(uow: UnitOfWork, day: date) -> bool:
 def announce_year(uow: UnitOfWork, year: int, source: str) -> None:
     """The State Council notice for ``year`` is entered: its deadlines stop being provisional.
 
-    A local holiday entered early does not announce its year; only this does.
+    A local holiday entered early does not announce its year; only this does. From then on
+    the year counts only the days entered, so a year with no holiday entered yet is refused:
+    announcing it would drop the assumed statutory holidays and count weekends only.
     """
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadRequest(f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间", {"field": "year"})
     if not source.strip():
         raise BadRequest("请填写依据（通知文号或来源）", {"field": "source"})
+    if len(source) > SOURCE_MAX:
+        raise BadRequest(f"依据不超过 {SOURCE_MAX} 字", {"field": "source"})
+    entered = uow.session.scalar(
+        select(func.count())
+        .select_from(models.CalendarDay)
+        .where(
+            models.CalendarDay.kind == "holiday",
+            models.CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+    )
+    if not entered:
+        raise ValidationFailed(
+            f"{year} 年尚未录入任何放假日期，"
+            "请先按国务院办公厅通知录入放假和调休安排，再标记为已公布",
+            {"fields": {"year": "尚未录入放假安排"}, "year": year},
+            code="calendar_year_empty",
+        )
     row = uow.session.get(models.CalendarYear, year) or models.CalendarYear(year=year)
-    row.source, row.updated_at = source[:SOURCE_MAX], models.utcnow()
+    row.source, row.updated_at = source, models.utcnow()
     uow.session.add(row)
     uow.on_commit(forget)
+
+
+def withdraw_year(uow: UnitOfWork, year: int) -> bool:
+    """Undo a mistaken announcement: the year's holidays are assumed again, provisionally."""
+    return _delete(uow, uow.session.get(models.CalendarYear, year))
+
+
+def load_calendar(session: Session) -> WorkCalendar:
+    """The calendar exactly as this session sees the table, uncommitted changes included."""
+    session.flush()
+    overrides = dict(session.execute(select(models.CalendarDay.day, models.CalendarDay.kind)).all())
+    return WorkCalendar(overrides, frozenset(session.scalars(select(models.CalendarYear.year))))
 
 
 class _CalendarCache:
@@ -126,11 +163,7 @@ class _CalendarCache:
             if stamp == self._stamp and self._calendar is not None:
                 self._checked_at = now
                 return self._calendar
-        overrides = dict(
-            uow.session.execute(select(models.CalendarDay.day, models.CalendarDay.kind)).all()
-        )
-        years = frozenset(uow.session.scalars(select(models.CalendarYear.year)))
-        calendar = WorkCalendar(overrides, years)
+        calendar = load_calendar(uow.session)
         with self._lock:
             self._stamp, self._calendar, self._checked_at = stamp, calendar, now
         return calendar

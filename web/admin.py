@@ -1,9 +1,11 @@
 """Administration pages: the working-day calendar (工作日历).
 
 ``/admin/calendar?month=YYYY-MM`` shows a month as the statutory clock counts it, with every
-override (holiday on a weekday, 调休 make-up workday on a weekend) and the notice it rests on;
-administrators add or change a day there (local ethnic holidays, emergency closures, next
-year's State Council notice). Everyone else gets 403.
+override (holiday on a weekday, 调休 make-up workday on a weekend) and the notice it rests on,
+and in a year not yet announced the statutory holidays assumed (暂定); administrators add,
+change or remove a day there (local ethnic holidays, emergency closures, next year's State
+Council notice) and mark a year announced once its schedule is entered. Every change
+recomputes the due dates of open cases and steps. Everyone else gets 403.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy import select
 
 from engine import access, models, workdays
 from engine.clock import WorkCalendar
-from engine.errors import BadRequest
+from engine.errors import BadRequest, DomainError
+from engine.services import clock as clock_service
 from engine.uow import UnitOfWork
 
 from .auth import login_required, page_user
@@ -66,6 +69,7 @@ def day_view(day: date, row: models.CalendarDay | None, years: frozenset[int]) -
         "source": row.source if row else None,
         "updated_by": row.updated_by if row else None,
         "provisional": cal.is_provisional(day),
+        "assumed": None if row else cal.assumed_holiday(day),
     }
 
 
@@ -159,8 +163,8 @@ def set_calendar_day() -> Any:
         try:
             with page_user(write=True) as (uow, user):
                 access.require_role(user, "admin")
-                workdays.set_day(
-                    uow, day, form["kind"], form["name"], form["source"], user.username
+                clock_service.set_calendar_day(
+                    uow, user, day, form["kind"], form["name"], form["source"]
                 )
         except BadRequest as failure:
             errors[failure.details.get("field", "day")] = failure.message
@@ -170,3 +174,41 @@ def set_calendar_day() -> Any:
     flash(_("表单有误，请检查标出的字段"), "error")
     month = day.replace(day=1) if day else parse_month(request.args.get("month"))
     return _month_page(month, form, errors)
+
+
+@bp.post("/calendar/clear")
+@login_required
+def clear_calendar_day() -> Any:
+    """Remove one override: the day counts by the default rules again."""
+    day = parse_day(request.form.get("day"), "day")
+    with page_user(write=True) as (uow, user):
+        access.require_role(user, "admin")
+        clock_service.clear_calendar_day(uow, user, day)
+    flash(_("已删除 %(day)s 的日历设置", day=day.isoformat()), "success")
+    return redirect(url_for("admin.calendar_page", month=day.strftime("%Y-%m")))
+
+
+@bp.post("/calendar/years")
+@login_required
+def announce_year() -> Any:
+    """Mark a year's official schedule as announced (or withdraw a mistaken announcement)."""
+    month = parse_month(request.form.get("month"))
+    try:
+        with page_user(write=True) as (uow, user):
+            access.require_role(user, "admin")
+            if request.form.get("withdraw"):
+                clock_service.withdraw_calendar_year(uow, user, month.year)
+            else:
+                clock_service.announce_calendar_year(
+                    uow, user, month.year, (request.form.get("source") or "").strip()
+                )
+    except DomainError as failure:
+        if failure.status == 403:
+            raise
+        flash(failure.message, "error")
+    else:
+        if request.form.get("withdraw"):
+            flash(_("已撤销 %(year)s 年的公布标记", year=month.year), "success")
+        else:
+            flash(_("已将 %(year)s 年标记为已公布", year=month.year), "success")
+    return redirect(url_for("admin.calendar_page", month=month.strftime("%Y-%m")))

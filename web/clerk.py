@@ -25,6 +25,7 @@ from engine.camunda import is_bpmn
 from engine.errors import Conflict, DomainError
 from engine.forms import FormInvalid
 from engine.services import cases as case_service
+from engine.services import clock as clock_service
 from engine.services import materials as material_service
 from engine.services import public as public_service
 from engine.services import tasks as task_service
@@ -208,7 +209,8 @@ def intake() -> Any:
     with page_user() as (uow, user):
         access.require_role(user, "window")
         items = public_service.list_items(uow, q or None)
-    return render_template("clerk/intake.html", item=None, items=items, q=q)
+        awaiting = clock_service.awaiting_notice(uow, user)  # the art. 32 five-day lights
+    return render_template("clerk/intake.html", item=None, items=items, q=q, awaiting=awaiting)
 
 
 @bp.route("/intake/<item_code>", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 
+from engine.catalogue import procedures
 from engine.errors import DomainError
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
@@ -30,7 +31,7 @@ def clock_history(case_no: str) -> dict[str, Any] | None:
             state = case.clock_state
             days, unit = clock_service.limit_of(case.service_item)
             handles = clock_service.can_handle(uow, user, case)
-            approves = clock_service.may_extend(user)
+            approves = clock_service.may_extend(uow, user, case)
             return {
                 **clock_service.history(uow, case),
                 "state": state,
@@ -39,7 +40,7 @@ def clock_history(case_no: str) -> dict[str, Any] | None:
                 else None,
                 "limit_days": days,
                 "unit": unit,
-                "procedures": list(case.service_item.guide.get("special_procedures") or []),
+                "procedures": [p.name for p in procedures(case.service_item.guide)],
                 "can_pause": handles and state == "running",
                 "can_resume": handles and state == "paused",
                 "can_extend": approves and state in ("running", "paused"),

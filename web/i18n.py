@@ -531,17 +531,52 @@ EN_CATALOG: dict[str, str] = {
         "The table comes from the State Council's holiday notices; administrators add local "
         "holidays, emergency closures and the like."
     ),
-    "尚未公布放假安排的年份只按周末计算，经过这些年份的截止日期一律标注为“暂定”。": (
-        "Years whose holiday schedule is not announced yet count weekends only; every "
-        "deadline computed through them is marked provisional."
+    "尚未公布放假安排的年份按《全国年节及纪念日放假办法》推定法定节假日（元旦、春节、清明节、"
+    "劳动节、端午节、中秋节、国庆节，逢周末补假），经过这些年份的截止日期一律标注为“暂定”。": (
+        "Years whose holiday schedule is not announced yet assume the statutory holidays of the "
+        "national holidays regulation (New Year, Spring Festival, Qingming, Labour Day, Dragon "
+        "Boat, Mid-Autumn, National Day, made up on a weekday when they fall on a weekend); "
+        "every deadline computed through them is marked provisional."
     ),
-    "%(year)s 年的放假安排尚未公布：本月按周末计算（暂定）。": (
-        "The holiday schedule for %(year)s is not announced yet: this month counts weekends "
-        "only (provisional)."
+    "%(year)s 年的放假安排尚未公布：本月按推定的法定节假日计算（暂定）。": (
+        "The holiday schedule for %(year)s is not announced yet: this month counts the assumed "
+        "statutory holidays (provisional)."
     ),
-    "其他年份只按周末计算，截止日期标注为“暂定”。": (
-        "Other years count weekends only, and deadlines through them are marked provisional."
+    "其他年份按推定的法定节假日计算，截止日期标注为“暂定”。": (
+        "Other years count the assumed statutory holidays, and deadlines through them are "
+        "marked provisional."
     ),
+    "本月没有调整，按周一至周五上班计算（未公布年份另扣除推定的法定节假日）": (
+        "No changes this month: Monday to Friday are working days (less the assumed statutory "
+        "holidays in a year not announced)"
+    ),
+    "按放假办法推定": "Assumed by the holidays regulation",
+    "已删除 %(day)s 的日历设置": "Calendar entry for %(day)s removed",
+    "%(year)s 年已标记为已公布。": "%(year)s is marked as announced.",
+    "%(year)s 年放假安排通知": "Holiday notice for %(year)s",
+    "如：国办发明电〔2026〕X号": "e.g. the State Council General Office notice number",
+    "请先录入通知中的全部放假和调休上班日期，再标记为已公布；标记后该年不再推定节假日，截止日期不再"
+    "标注“暂定”，未办结办件的截止日期随之重算。": (
+        "Enter every holiday and make-up working day of the notice first, then mark the year "
+        "announced: its holidays are no longer assumed, its deadlines are no longer provisional, "
+        "and open cases' deadlines are recomputed."
+    ),
+    "标记为已公布": "Mark as announced",
+    "撤销公布标记": "Withdraw the announcement",
+    "已将 %(year)s 年标记为已公布": "%(year)s is marked as announced",
+    "已撤销 %(year)s 年的公布标记": "The announcement of %(year)s is withdrawn",
+    "收取材料": "Materials received",
+    "待受理办件": "Applications awaiting a decision",
+    "亮灯": "Light",
+    "申请材料不齐全的，应在收到材料之日起5个工作日内一次性告知补正；逾期不告知的，自收到材料之日起即为受理，"
+    "开始计时（《行政许可法》第三十二条）。": (
+        "Incomplete materials must be notified at once within 5 working days of receipt; "
+        "otherwise the application counts as accepted on receipt and the clock starts "
+        "(Administrative Licensing Law, art. 32)."
+    ),
+    "收件日期": "Received on",
+    "告知补正截止": "Notice due by",
+    "没有等待受理决定的办件": "No application awaits a decision",
     # 综合受理 (one-window intake) and materials
     "综合受理": "One-window intake",
     "受理环节：%(step)s": "Intake step: %(step)s",

@@ -287,7 +287,7 @@ def get_case(
         case,
         open_tasks,
         events,
-        clock.clock_view(clock.reading(uow, case)),
+        clock.case_clock_view(uow, case),
         {"key": definition.key, "version": definition.version},
     )
     if with_events:

@@ -9,6 +9,11 @@ Files never enter the workflow JSON.
 ``take_in`` is the window's intake in one unit of work: start the case, record the material
 check, store the scans and complete the intake step with the decision (受理 / 不予受理 /
 一次性告知补正), shaped to whatever that step's form declares.
+
+One rule decides whether a case may be accepted, whichever way it comes in (the intake page,
+``POST /tasks/{id}/complete``, an online application): every mandatory material is received —
+ticked at the window, recorded on paper (``record_receipt``), scanned, or supplied in a 补正 —
+or waived (免于提交, e.g. verified through the e-licence library). ``missing_mandatory`` is it.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ from .. import access, models
 from ..errors import Conflict, DomainError, Forbidden, NotFound, TooLarge, ValidationFailed
 from ..forms import validate_form
 from ..uow import UnitOfWork
+from . import tasks as task_service  # tasks imports this module too: bound lazily
 from .cases import case_tasks, latest_definition, start_case, visible_case
 from .common import LOCAL_TZ, record
-from .tasks import complete, form_of
 
 MAX_SIZE = 10 * 1024 * 1024  # 10 MB per file
 
@@ -208,6 +213,19 @@ def _may_upload(uow: UnitOfWork, user: models.User, case: models.Case) -> bool:
     return False
 
 
+def _require_window(uow: UnitOfWork, user: models.User, case: models.Case) -> None:
+    """Materials are the intake window's to record; a finished case takes none."""
+    if not _may_upload(uow, user, case):
+        visible = uow.session.scalar(
+            select(models.Case.id).where(models.Case.id == case.id, access.visible_cases(user))
+        )
+        if visible is None:  # an invisible case answers exactly like a missing one
+            raise NotFound(f"办件 {case.case_no} 不存在或无权查看", code="case_not_found")
+        raise Forbidden("只有受理窗口的办理人可以上传材料", code="not_window")
+    if case.status == "finished":
+        raise Conflict("办件已办结，不能再上传材料", code="case_finished")
+
+
 def store_material(
     uow: UnitOfWork,
     user: models.User,
@@ -224,15 +242,7 @@ def store_material(
 
     ``content_type`` is what the client claimed; the stored type is what the content is.
     """
-    if not _may_upload(uow, user, case):
-        visible = uow.session.scalar(
-            select(models.Case.id).where(models.Case.id == case.id, access.visible_cases(user))
-        )
-        if visible is None:  # an invisible case answers exactly like a missing one
-            raise NotFound(f"办件 {case.case_no} 不存在或无权查看", code="case_not_found")
-        raise Forbidden("只有受理窗口的办理人可以上传材料", code="not_window")
-    if case.status == "finished":
-        raise Conflict("办件已办结，不能再上传材料", code="case_finished")
+    _require_window(uow, user, case)
     _require_known(case.service_item, name)
     clean, detected = check_upload(filename, data)
     if originals < 0 or copies < 0:
@@ -333,21 +343,105 @@ def material_file(
     return path, material.filename, material.content_type
 
 
-def checklist(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
-    """The item's materials with what the window has: received (paper or scan) or missing.
+NOTE_MAX = 500
 
-    A material counts as received when the intake check ticked it, a scan of it was uploaded,
-    or a 补正 step recorded it among the materials received.
-    """
-    ticked: dict[str, dict[str, Any]] = {}
+
+def record_receipt(
+    uow: UnitOfWork,
+    user: models.User,
+    case: models.Case,
+    name: str,
+    originals: Any,
+    copies: Any,
+    waived: Any = False,
+    note: Any = "",
+) -> None:
+    """What arrived on paper of material ``name`` (``PUT .../materials/{name}``), or that it is
+    waived; a later record replaces an earlier one (0 and 0, not waived: not received)."""
+    _require_window(uow, user, case)
+    _require_known(case.service_item, name)
+    fields = {
+        key: "应为非负整数"
+        for key, value in (("originals", originals), ("copies", copies))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0
+    }
+    if not isinstance(waived, bool):
+        fields["waived"] = "应为 true 或 false"
+    if not isinstance(note, str) or len(note) > NOTE_MAX:
+        fields["note"] = f"应为不超过 {NOTE_MAX} 字的文本"
+    if fields:
+        raise ValidationFailed("材料收取记录有误", {"fields": fields})
+    record(
+        uow,
+        case,
+        user.username,
+        "material_receipt",
+        detail={
+            "name": name,
+            "originals": originals,
+            "copies": copies,
+            "waived": waived,
+            "note": note,
+        },
+    )
+
+
+def _recorded_lines(uow: UnitOfWork, case: models.Case) -> dict[str, dict[str, Any]]:
+    """Per material, the latest thing the window recorded: the intake check's tick, or a
+    paper receipt (which may also waive it or take it back)."""
+    lines: dict[str, dict[str, Any]] = {}
     for event in uow.session.scalars(
         select(models.CaseEvent)
-        .where(models.CaseEvent.case_id == case.id, models.CaseEvent.action == "material_check")
+        .where(
+            models.CaseEvent.case_id == case.id,
+            models.CaseEvent.action.in_(("material_check", "material_receipt")),
+        )
         .order_by(models.CaseEvent.id)
     ):
-        for line in (event.detail or {}).get("received") or []:
+        detail = event.detail or {}
+        if event.action == "material_receipt":
+            lines[detail["name"]] = {
+                **detail,
+                "received": bool(detail.get("originals") or detail.get("copies")),
+            }
+            continue
+        for line in detail.get("received") or []:
             if isinstance(line, dict) and line.get("name"):
-                ticked[line["name"]] = line
+                lines[line["name"]] = {**line, "received": True}
+    return lines
+
+
+def missing_mandatory(item: models.ServiceItem, satisfied: set[str]) -> list[str]:
+    """The one acceptance rule: mandatory materials neither received nor waived."""
+    mandatory = [m["name"] for m in item_materials(item) if m["mandatory"]]
+    return [name for name in mandatory if name not in satisfied]
+
+
+def require_acceptable(uow: UnitOfWork, case: models.Case) -> None:
+    """Refuse a 受理 while a mandatory material is missing: the window gives a 一次性告知 of
+    everything missing instead (行政许可法 art. 32 (4)); 422 with ``details.missing``."""
+    lacking = [line["name"] for line in checklist(uow, case) if line["missing"]]
+    if lacking:
+        raise _incomplete(lacking)
+
+
+def _incomplete(lacking: list[str]) -> ValidationFailed:
+    return ValidationFailed(
+        "必要材料未收齐，不能受理；请一次性告知需补正的全部材料：" + "、".join(lacking),
+        {"fields": {"decision": "必要材料未收齐"}, "missing": lacking},
+        code="materials_incomplete",
+    )
+
+
+def checklist(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
+    """The item's materials with what the window has: received (paper or scan), waived, or
+    missing.
+
+    A material counts as received when the intake check ticked it, a paper receipt recorded
+    copies or originals, a scan of it was uploaded, or a 补正 step recorded it among the
+    materials received.
+    """
+    ticked = _recorded_lines(uow, case)
     supplied: set[str] = set()
     for task in case_tasks(uow, case):
         if task.state == "completed" and isinstance(task.data, dict):
@@ -358,16 +452,22 @@ def checklist(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
     for m in _materials(uow, case):
         scans.setdefault(m.name, []).append(m)
     rows = []
+    satisfied = set()
     for entry in item_materials(case.service_item):
         name = entry["name"]
         line = ticked.get(name) or {}
         files = scans.get(name, [])
-        received = bool(line) or bool(files) or name in supplied
+        received = bool(line.get("received")) or bool(files) or name in supplied
+        waived = bool(line.get("waived"))
+        if received or waived:
+            satisfied.add(name)
         rows.append(
             {
                 **entry,
                 "received": received,
-                "missing": entry["mandatory"] and not received,
+                "waived": waived,
+                "note": str(line.get("note") or ""),
+                "files": [material_view(f) for f in files],
                 "received_originals": _count(line.get("originals"))
                 if line
                 else max((f.originals for f in files), default=0),
@@ -377,7 +477,26 @@ def checklist(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
                 "scans": len(files),
             }
         )
-    return rows
+    lacking = set(missing_mandatory(case.service_item, satisfied))
+    return [{**row, "missing": row["name"] in lacking} for row in rows]
+
+
+def checklist_view(uow: UnitOfWork, case: models.Case) -> list[dict[str, Any]]:
+    """The checklist in the shape of API.md (``GET /cases/{case_no}/materials``)."""
+    return [
+        {
+            "name": row["name"],
+            "mandatory": row["mandatory"],
+            "originals": row["originals"],
+            "copies": row["copies"],
+            "received": {"originals": row["received_originals"], "copies": row["received_copies"]},
+            "waived": row["waived"],
+            "missing": row["missing"],
+            "note": row["note"],
+            "files": row["files"],
+        }
+        for row in checklist(uow, case)
+    ]
 
 
 # ---- the intake (综合受理) ----------------------------------------------------------------------
@@ -559,13 +678,9 @@ def take_in(
         check_upload(upload.filename, upload.data)
 
     have = {line.name for line in received if line.received} | {u.name for u in uploads}
-    lacking = [m["name"] for m in item_materials(item) if m["mandatory"] and m["name"] not in have]
-    if decision == "accept" and lacking:
-        raise ValidationFailed(
-            "必要材料未收齐，不能受理；请一次性告知需补正的全部材料：" + "、".join(lacking),
-            {"fields": {"decision": "必要材料未收齐"}, "missing": lacking},
-            code="materials_incomplete",
-        )
+    lacking = missing_mandatory(item, have)
+    if decision == "accept" and lacking:  # before the case exists: refused, nothing is kept
+        raise _incomplete(lacking)
     if decision == "supplement" and not missing:
         missing = lacking
 
@@ -574,7 +689,7 @@ def take_in(
     task = _intake_task(uow, user, case)
     payload: dict[str, Any] | None = None
     if task is not None:
-        schema = form_of(task)["schema"]
+        schema = task_service.form_of(task)["schema"]
         payload = step_data(
             schema,
             decision,
@@ -626,7 +741,7 @@ def take_in(
         )
     result = Intake(case, started.query_password, task, None, stored, list(started.next_tasks))
     if task is not None and payload is not None:
-        done = complete(uow, user, task.id, payload)
+        done = task_service.complete(uow, user, task.id, payload)
         result.decision = payload.get("decision")
         result.next_tasks = done.next_tasks
     return result

@@ -14,7 +14,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import check_size, validate_form
 from ..uow import UnitOfWork
 from . import chains as chain_service
-from . import clock
+from . import clock, materials
 from .cases import department_names
 from .common import finish_if_done, load_run, record, save_run, sync_tasks, task_definition
 
@@ -204,6 +204,8 @@ def complete(
         validate_form(definition.files[meta["form"]], data)
     if task.parent_id and task.chain_id is not None:  # a level of an approval chain step
         return Completion(case, *chain_service.complete_level(uow, user, task, data, comment))
+    if meta.get("clock") == "start" and data.get("decision") in ACCEPTING_DECISIONS:
+        materials.require_acceptable(uow, case)  # 受理 only with every mandatory material
     run = load_run(uow, case)
     spiff_task = run.find_ready(task.id)
     if spiff_task is None:
@@ -240,16 +242,7 @@ def _apply_effects(
     """
     effect = meta.get("clock")
     if effect == "start" and data.get("decision") in ACCEPTING_DECISIONS:
-        if case.clock_state == "not_started":
-            case.clock_state, case.accepted_at = "running", now
-            due = clock.refresh(uow, case).due_date
-            record(
-                uow,
-                case,
-                "system",
-                "clock_start",
-                detail={"due_date": due.isoformat() if due else None},
-            )
+        clock.start(uow, case, now)
     elif effect == "pause" and case.clock_state == "running":
         clock.pause(uow, None, case, "supplement", data.get("reason") or "补正材料")
     elif effect == "resume" and case.clock_state == "paused":

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .. import models
 from ..errors import ModelRuntimeError
 from ..uow import UnitOfWork
+from . import clock as clock_service
 from .common import finish_if_done, load_run, record, save_run, sync_tasks
 
 log = logging.getLogger(__name__)
@@ -159,11 +160,17 @@ def _open_incident(
 def fire_due(
     sessions: sessionmaker[Session], clock: Clock, worker: str | None = None, limit: int = 500
 ) -> int:
-    """Fire every due timer (up to ``limit`` per pass); returns how many were taken."""
+    """Fire every due timer (up to ``limit`` per pass); returns how many were taken.
+
+    The pass also starts the clock of applications whose 补正 notice came too late (行政许可法
+    art. 32: accepted on receipt), which like a timer fall due as days pass.
+    """
     worker = worker or worker_name()
     fired = 0
     while fired < limit and fire_one(sessions, clock(), worker):
         fired += 1
+    with UnitOfWork(sessions) as uow:
+        clock_service.five_day_rule(uow)
     return fired
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import models
-from engine.services import cases, tasks
+from engine.services import cases, materials, tasks
 from engine.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -33,9 +33,20 @@ def item_code(uow: UnitOfWork, name: str) -> str:
 
 
 def start(make_uow: UowFactory, item_name: str, username: str = "window1") -> str:
+    """A case at the window with every mandatory material received, ready to accept."""
     with make_uow() as uow:
         started = cases.start_case(uow, user(uow, username), item_code(uow, item_name), ENTERPRISE)
+        receive_materials(uow, started.case)
         return started.case.case_no
+
+
+def receive_materials(uow: UnitOfWork, case: models.Case, username: str = "window1") -> None:
+    """The window records every mandatory material on paper: the acceptance rule is met."""
+    clerk = user(uow, username)
+    for line in materials.item_materials(case.service_item):
+        if line["mandatory"]:
+            copies = max(line["copies"], 1)
+            materials.record_receipt(uow, clerk, case, line["name"], line["originals"], copies)
 
 
 def open_task(make_uow: UowFactory, case_no: str, name: str) -> str:

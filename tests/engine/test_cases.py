@@ -122,6 +122,13 @@ def test_every_change_is_a_case_event_with_its_data(uow):
             .where(models.CaseEvent.case_id == case.id)
             .order_by(models.CaseEvent.id)
         ).all()
+    receipts = [e for e in events if e.action == "material_receipt"]
+    assert [e.detail["name"] for e in receipts] == [
+        "个体工商户登记（备案）申请书",
+        "经营者身份证明",
+        "经营场所使用证明",
+    ], "the window's paper receipt of each mandatory material"
+    events = [e for e in events if e.action != "material_receipt"]
     assert [(e.actor, e.action) for e in events] == [
         ("window1", "start"),
         ("system", "clock_start"),  # decided on the spot: taken in, so the clock starts …

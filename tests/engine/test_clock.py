@@ -23,6 +23,7 @@ from engine.clock import (
     add_working_days,
     read_clock,
     seed_from_chinese_calendar,
+    statutory_holidays,
     step_due,
     step_light,
     working_days_between,
@@ -70,10 +71,16 @@ def test_seeded_calendar_matches_chinese_calendar_every_day():
         assert not CAL.is_provisional(day)
 
 
-def test_unannounced_years_are_weekends_only_and_provisional():
+def assumed_workday(day: date) -> bool:
+    return day.weekday() < 5 and day not in statutory_holidays(day.year)
+
+
+def test_unannounced_years_assume_the_statutory_holidays_and_are_provisional():
     for day in [*days(date(2027, 1, 1), date(2030, 12, 31)), date(2003, 10, 1)]:
-        assert CAL.is_workday(day) == (day.weekday() < 5), day
+        assert CAL.is_workday(day) == assumed_workday(day), day
         assert CAL.is_provisional(day)
+    assert not CAL.is_workday(date(2027, 1, 1)), "元旦, a Friday"
+    assert not CAL.is_workday(date(2003, 10, 1)), "国庆节 before the package's first year"
 
 
 def test_seed_keeps_only_real_deviations():
@@ -164,8 +171,8 @@ def test_counting_is_additive_and_zero_backwards(a, gap1, gap2):
 
 
 def test_deadline_into_an_unannounced_year_is_provisional_not_an_error():
-    # 2027-01-01 is a Friday and counts, as no 2027 schedule is announced.
-    assert add_working_days(CAL, date(2026, 12, 28), 5) == (date(2027, 1, 4), True)
+    # 2027-01-01 is a Friday: 元旦 is assumed off although no 2027 schedule is announced.
+    assert add_working_days(CAL, date(2026, 12, 28), 5) == (date(2027, 1, 5), True)
     assert add_working_days(CAL, date(2003, 12, 30), 3) == (date(2004, 1, 5), True)
     # Only the days walked matter: starting on an unannounced year's last day is fine.
     assert add_working_days(CAL, date(2003, 12, 31), 1) == (date(2004, 1, 2), False)
@@ -174,12 +181,12 @@ def test_deadline_into_an_unannounced_year_is_provisional_not_an_error():
 
 @FAST
 @given(start=st.dates(date(2026, 1, 1), date(2045, 12, 31)), n=st.integers(1, 500))
-def test_beyond_the_announced_years_weekends_only_and_provisional(start, n):
+def test_beyond_the_announced_years_statutory_holidays_and_provisional(start, n):
     due, provisional = add_working_days(CAL, start, n)
     assert provisional == (due.year >= 2027)
     if start.year >= 2027:
-        weekdays = sum(d.weekday() < 5 for d in days(start + DAY, due))
-        assert weekdays == n and due.weekday() < 5
+        assert sum(assumed_workday(d) for d in days(start + DAY, due)) == n
+        assert assumed_workday(due)
 
 
 def test_negative_days_are_refused():

@@ -14,7 +14,7 @@ from engine.services.models import deploy_model
 from engine.workdays import calendar, today
 
 from .clock_model import CLOCK_BPMN
-from .helpers import ENTERPRISE, user
+from .helpers import ENTERPRISE, receive_materials, user
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEM = "TEST-CLOCK-FLOW"
@@ -43,7 +43,9 @@ def reading(uow, case_no: str):
 def test_declared_effects_start_pause_resume_and_stop_the_clock(uow):
     setup_item(uow)
     with uow() as u:
-        case_no = cases.start_case(u, user(u, "window1"), ITEM, ENTERPRISE).case.case_no
+        started = cases.start_case(u, user(u, "window1"), ITEM, ENTERPRISE).case
+        receive_materials(u, started)
+        case_no = started.case_no
     assert reading(uow, case_no)[0].clock_state == "not_started"
     do(uow, "window1", case_no, "受理")
     case, running = reading(uow, case_no)

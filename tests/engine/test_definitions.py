@@ -14,7 +14,7 @@ from engine.errors import ModelInvalid
 from engine.services import cases, tasks
 from engine.services.models import deploy_model
 
-from .helpers import ENTERPRISE, user
+from .helpers import ENTERPRISE, receive_materials, user
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = read_model_folder(ROOT / "bpmn" / "individual_business")
@@ -111,6 +111,7 @@ def test_identical_files_make_no_new_version_and_cases_stay_on_theirs(uow):
         )
     with uow() as u:
         old_case = cases.start_case(u, user(u, "window1"), "TEST-VERSIONED", ENTERPRISE).case
+        receive_materials(u, old_case)
         old_no, old_version = old_case.case_no, old_case.definition.version
     renamed = with_main('name="受理并当场办结"', 'name="当场办结（新版）"')
     with uow() as u:

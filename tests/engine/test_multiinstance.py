@@ -17,7 +17,7 @@ from engine.services import cases, tasks
 from engine.services.models import deploy_model
 
 from . import multiinstance_model as mi
-from .helpers import ENTERPRISE, case_row, user
+from .helpers import ENTERPRISE, case_row, receive_materials, user
 from .process_state import fresh_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,9 @@ def setup_item(uow, key: str, loop: str, signers: tuple[str, ...] = ()) -> str:
         [guide] = [i for i in read_items(ROOT / "workflows") if i["name"] == "企业开办"]
         upsert_item(u, {**guide, "code": code, "name": f"会签测试 {key}", "process_key": key})
     with uow() as u:
-        case_no = cases.start_case(u, user(u, "window1"), code, ENTERPRISE).case.case_no
+        started = cases.start_case(u, user(u, "window1"), code, ENTERPRISE).case
+        receive_materials(u, started)
+        case_no = started.case_no
     act(uow, "window1", case_no, "受理", {"decision": "accept"})
     return case_no
 

@@ -26,7 +26,8 @@ from engine import models
 from engine.uow import UnitOfWork
 
 from ..conftest import DEMO_PASSWORD, ROOT
-from .conftest import login
+from .conftest import Api, login
+from .test_api_journey import receive_materials
 
 USERS = (
     "window1",
@@ -129,6 +130,9 @@ def _start_case(world: World) -> tuple[str, str]:
     assert response.status_code == 201, response.get_json()
     case = response.get_json()
     [intake] = [t for t in case["open_tasks"] if t["name"] == "受理"]
+    window = Api(world.client)
+    window.token = world.tokens["window1"]
+    receive_materials(window, case["case_no"])
     return case["case_no"], intake["id"]
 
 

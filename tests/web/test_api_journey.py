@@ -31,13 +31,29 @@ def item_code(api: Api, name: str) -> str:
 
 
 def start_enterprise_case(api) -> tuple[str, dict]:
+    """A 企业开办 case at the window with every mandatory material received, ready to accept."""
     window = api("window1")
     response = window.post(
         "/cases",
         json={"service_item": item_code(window, "企业开办"), "applicant": ENTERPRISE, "data": {}},
     )
     assert response.status_code == 201, response.get_json()
+    receive_materials(window, response.get_json()["case_no"])
     return response.get_json()["case_no"], response.get_json()
+
+
+def receive_materials(window: Api, case_no: str) -> None:
+    """The window records every mandatory material on paper (PUT .../materials/{name})."""
+    checklist = window.get(f"/cases/{case_no}/materials?per_page=200").get_json()["items"]
+    for line in checklist:
+        if line["mandatory"]:
+            counts = {"originals": line["originals"], "copies": max(line["copies"], 1)}
+            response = window.client.put(
+                f"/api/v1/cases/{case_no}/materials/{line['name']}",
+                json=counts,
+                headers=window._headers(),
+            )
+            assert response.status_code == 200, response.get_json()
 
 
 def complete(api: Api, task: dict, data: dict) -> dict:

@@ -43,7 +43,7 @@ def test_the_page_shows_a_month_with_its_overrides(app):
     assert "day-rest" in weekend and "day-override" not in weekend
     years = page.split("announced-years", 1)[1].split("</ul>", 1)[0]
     assert "2025" in years or "–2026" in years, "the announced years are listed"
-    assert "尚未公布放假安排的年份只按周末计算" in page, "the note on unannounced years"
+    assert "尚未公布放假安排的年份按《全国年节及纪念日放假办法》推定法定节假日" in page
     assert "2025 年的放假安排尚未公布" not in page
     assert 'href="/admin/calendar?month=2025-09"' in page and "month=2025-11" in page
     assert "工作日历</a>" in page, "administrators see the nav link"
@@ -52,7 +52,10 @@ def test_the_page_shows_a_month_with_its_overrides(app):
 def test_an_unannounced_year_is_marked_provisional(app):
     page = admin_client(app).get("/admin/calendar?month=2031-05").get_data(as_text=True)
     assert "2031 年的放假安排尚未公布" in page
-    assert "暂定" in cell(page, "2031-05-01"), "weekends only: 1 May is an ordinary Thursday"
+    may_day = cell(page, "2031-05-01")  # a Thursday: 劳动节 is assumed off, provisionally
+    assert "暂定" in may_day and "day-rest" in may_day and "劳动节" in may_day
+    assert "day-assumed" in may_day and "按放假办法推定" in may_day
+    assert "day-work" in cell(page, "2031-05-05"), "an ordinary Monday"
     assert admin_client(app).get("/admin/calendar?month=2031-13").status_code == 400
 
 

@@ -14,7 +14,7 @@ from engine.clock import WorkCalendar, add_working_days, seed_from_chinese_calen
 from engine.uow import UnitOfWork
 
 from .conftest import Api, csrf_token, login
-from .test_api_journey import complete, item_code, start_enterprise_case
+from .test_api_journey import complete, item_code, receive_materials, start_enterprise_case
 
 SEEDED = WorkCalendar(*seed_from_chinese_calendar())
 SELLER = {
@@ -42,8 +42,25 @@ def accepted_property_case(api) -> str:
     )
     assert response.status_code == 201, response.get_json()
     case_no = response.get_json()["case_no"]
+    receive_materials(window, case_no)
     complete(window, window.task_named(case_no, "受理"), {"decision": "accept"})
     assert api("housing1").task_named(case_no, "合同备案核验")
+    return case_no
+
+
+def accepted_food_case(api) -> str:
+    """A 食品经营许可 case after 受理, in written review at 市场监管 (amr_chief decides)."""
+    window = api("window1")
+    response = window.post(
+        "/cases",
+        json={"service_item": item_code(window, "食品经营许可"), "applicant": SELLER},
+    )
+    assert response.status_code == 201, response.get_json()
+    case_no = response.get_json()["case_no"]
+    receive_materials(window, case_no)
+    intake = {"decision": "accept", "business_scope": "预包装食品销售", "area_sqm": 60}
+    complete(window, window.task_named(case_no, "受理"), intake)
+    assert api("amr_chief").task_named(case_no, "审查决定")
     return case_no
 
 
@@ -75,43 +92,44 @@ def test_an_accepted_case_runs_against_its_promised_limit(api):
 
 
 def test_a_special_procedure_pauses_the_clock_until_resumed(api):
-    case_no = accepted_property_case(api)
-    housing, window = api("housing1"), api("window1")
-    pause = {"kind": "special_procedure", "procedure": "公示", "planned_days": 10}
+    case_no = accepted_food_case(api)
+    amr1, window = api("amr1"), api("window1")
+    pause = {"kind": "special_procedure", "procedure": "听证", "planned_days": 10}
 
-    assert housing.post(f"/cases/{case_no}/clock/pause", json=pause).status_code == 422, (
+    assert amr1.post(f"/cases/{case_no}/clock/pause", json=pause).status_code == 422, (
         "the reason is required"
     )
-    refused = housing.post(
+    refused = amr1.post(
         f"/cases/{case_no}/clock/pause", json={**pause, "procedure": "专家评审", "reason": "评审"}
     )
     assert refused.status_code == 400 and error_code(refused) == "procedure_not_allowed"
-    assert refused.get_json()["error"]["details"]["allowed"] == ["公示", "鉴定"]
-    not_handler = window.post(f"/cases/{case_no}/clock/pause", json={**pause, "reason": "公示"})
+    assert refused.get_json()["error"]["details"]["allowed"] == ["听证"]
+    not_handler = window.post(f"/cases/{case_no}/clock/pause", json={**pause, "reason": "听证"})
     assert not_handler.status_code == 403 and error_code(not_handler) == "not_handler"
     assert api("nr1").post(f"/cases/{case_no}/clock/resume").status_code == 404, "not visible"
 
-    paused = housing.post(
-        f"/cases/{case_no}/clock/pause", json={**pause, "reason": "房屋权属存在异议，依法公示"}
+    paused = amr1.post(
+        f"/cases/{case_no}/clock/pause", json={**pause, "reason": "相邻住户申请听证"}
     )
     assert paused.status_code == 200, paused.get_json()
     case = paused.get_json()
     assert case["case_no"] == case_no
     assert case["clock"]["state"] == "paused"
     event = case["events"][-1]
-    assert (event["action"], event["actor"]) == ("clock_pause", "housing1")
-    assert event["detail"]["procedure"] == "公示" and event["detail"]["planned_days"] == 10
+    assert (event["action"], event["actor"]) == ("clock_pause", "amr1")
+    assert event["detail"]["procedure"] == "听证" and event["detail"]["planned_days"] == 10
+    assert event["detail"]["basis"] == "《中华人民共和国行政许可法》第四十五条、第四十七条"
 
-    again = housing.post(f"/cases/{case_no}/clock/pause", json={**pause, "reason": "再次"})
+    again = amr1.post(f"/cases/{case_no}/clock/pause", json={**pause, "reason": "再次"})
     assert again.status_code == 409 and error_code(again) == "clock_not_running"
     assert window.post(f"/cases/{case_no}/clock/resume").status_code == 403
 
-    resumed = housing.post(f"/cases/{case_no}/clock/resume")
+    resumed = amr1.post(f"/cases/{case_no}/clock/resume")
     assert resumed.status_code == 200, resumed.get_json()
     case = resumed.get_json()
     assert case["clock"]["state"] == "running"
     assert actions(case)[-2:] == ["clock_pause", "clock_resume"]
-    twice = housing.post(f"/cases/{case_no}/clock/resume")
+    twice = amr1.post(f"/cases/{case_no}/clock/resume")
     assert twice.status_code == 409 and error_code(twice) == "clock_not_paused"
 
 
@@ -206,8 +224,13 @@ def test_the_calendar_shows_holidays_and_make_up_days(api):
     this_month = window.get("/calendar").get_json()
     assert this_month["items"][0]["date"] == workdays.today().replace(day=1).isoformat()
     assert 28 <= this_month["total"] == len(this_month["items"]) <= 31
-    later = window.get("/calendar?from=2035-05-01&to=2035-05-01").get_json()["items"]
-    assert later[0]["provisional"] is True and later[0]["is_workday"] is True, "weekends only"
+    later = window.get("/calendar?from=2035-05-01&to=2035-05-03").get_json()["items"]
+    assert [d["provisional"] for d in later] == [True] * 3
+    assert [(d["is_workday"], d["assumed"]) for d in later] == [
+        (False, "劳动节"),  # a Tuesday: the statutory holiday is assumed
+        (False, "劳动节"),
+        (True, None),
+    ]
     paged = window.get("/calendar?from=2025-01-01&to=2025-12-31&per_page=50&page=2").get_json()
     assert (paged["total"], len(paged["items"]), paged["items"][0]["date"]) == (
         365,
@@ -314,34 +337,34 @@ def clock_section(page: str) -> str:
 
 
 def test_the_handler_pauses_and_resumes_from_the_case_page(app, api):
-    case_no = accepted_property_case(api)
-    housing = page_client(app, "housing1")
-    section = clock_section(case_page(housing, case_no))
+    case_no = accepted_food_case(api)
+    handler = page_client(app, "amr1")
+    section = clock_section(case_page(handler, case_no))
     assert "计时中" in section and "绿灯" in section
-    assert '<option value="公示">' in section and '<option value="鉴定">' in section
+    assert '<option value="听证">' in section and '<option value="现场核查">' not in section
     assert "结束暂停，恢复计时" not in section
 
-    token = csrf_token(case_page(housing, case_no))
-    refused = housing.post(
+    token = csrf_token(case_page(handler, case_no))
+    refused = handler.post(
         f"/cases/{case_no}/clock/pause",
-        data={"kind": "special_procedure", "procedure": "公示", "reason": "公示"},
+        data={"kind": "special_procedure", "procedure": "听证", "reason": "听证"},
     )
     assert refused.status_code == 400, "no CSRF token"
-    posted = housing.post(
+    posted = handler.post(
         f"/cases/{case_no}/clock/pause",
         data={
             "csrf_token": token,
             "kind": "special_procedure",
-            "procedure": "公示",
+            "procedure": "听证",
             "planned_days": "5",
-            "reason": "权属异议公示",
+            "reason": "利害关系人申请听证",
         },
     )
     assert posted.status_code == 302 and posted.location.endswith(f"/cases/{case_no}#clock")
-    page = case_page(housing, case_no)
+    page = case_page(handler, case_no)
     section = clock_section(page)
     assert "已暂停计时" in page
-    assert "已暂停" in section and "公示" in section and "权属异议公示" in section
+    assert "已暂停" in section and "听证" in section and "利害关系人申请听证" in section
     assert "结束暂停，恢复计时" in section and 'name="procedure"' not in section
 
     window = page_client(app, "window1")
@@ -350,10 +373,10 @@ def test_the_handler_pauses_and_resumes_from_the_case_page(app, api):
     window.post(f"/cases/{case_no}/clock/resume", data={"csrf_token": csrf_token(page)})
     assert "只有正在办理此办件的部门可以调整计时" in case_page(window, case_no)
 
-    housing.post(f"/cases/{case_no}/clock/resume", data={"csrf_token": token})
-    page = case_page(housing, case_no)
+    handler.post(f"/cases/{case_no}/clock/resume", data={"csrf_token": token})
+    page = case_page(handler, case_no)
     assert "已恢复计时" in page and "计时中" in clock_section(page)
-    assert api("housing1").get(f"/cases/{case_no}").get_json()["clock"]["state"] == "running"
+    assert api("amr1").get(f"/cases/{case_no}").get_json()["clock"]["state"] == "running"
 
 
 def test_an_approver_extends_from_the_case_page(app, api):

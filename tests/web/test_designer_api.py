@@ -12,6 +12,7 @@ import pytest
 from engine.definitions import read_model_folder
 
 from ..engine import camunda_model
+from .test_api_journey import receive_materials
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = read_model_folder(ROOT / "bpmn" / "individual_business")
@@ -303,6 +304,7 @@ def test_cases_move_over_the_api_and_stats_count_them(api, designer):
         )
         assert started.status_code == 201, started.get_json()
         numbers.append(started.get_json()["case_no"])
+        receive_materials(window, numbers[-1])
     finished = window.task_named(numbers[1], "受理并当场办结")
     done = window.post(
         f"/tasks/{finished['id']}/complete",

@@ -14,7 +14,7 @@ from engine.uow import UnitOfWork
 
 from .accounts import new_user, page_login
 from .conftest import Api, login
-from .test_api_journey import ENTERPRISE, complete, item_code
+from .test_api_journey import ENTERPRISE, complete, item_code, receive_materials
 
 MISSING = ["公司章程", "住所（经营场所）使用证明"]  # originals/copies 1/0 and 0/1 in the guide
 SUPPLEMENT_REASON = "公司章程缺全体股东签字；未提交住所使用证明"
@@ -29,6 +29,7 @@ def start(api, item: str = "企业开办") -> tuple[str, str]:
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
+    receive_materials(window, body["case_no"])
     return body["case_no"], body["query_password"]
 
 
@@ -100,7 +101,7 @@ def test_supplement_then_acceptance_notices(api, client: FlaskClient) -> None:
     html = page(client, f"{base}/acceptance")
     assert "受理通知书" in html and case_no in html and cn(accepted_at) in html
     assert f"受字第{case_no}号" in html
-    assert "3个工作日" in html and "20个工作日" in html
+    assert "承诺办结时限</th><td>3个工作日" in html and "法定办结时限</th><td>3个工作日" in html
     assert "0579-86123401" in html, "consultation phone from the guide"
     assert password not in html, "the password is only printed when passed in"
     assert "由受理窗口填写" in html

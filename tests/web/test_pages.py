@@ -20,6 +20,7 @@ from engine.uow import UnitOfWork
 
 from ..conftest import DEMO_PASSWORD
 from .conftest import Api, csrf_token, login
+from .test_api_journey import receive_materials
 
 ENTERPRISE = {
     "kind": "enterprise",
@@ -66,6 +67,7 @@ class Desk:
         )
         assert response.status_code == 201, response.get_json()
         [intake] = response.get_json()["open_tasks"]
+        receive_materials(self.window, response.get_json()["case_no"])
         return response.get_json()["case_no"], intake["id"]
 
     def licence_case(self) -> tuple[str, str]:
@@ -520,6 +522,9 @@ def test_case_page_shows_history_and_diagram(client: FlaskClient, desk: Desk) ->
     ]
     assert any("system" in line and "开始计时" in line for line in history)
     history = [line for line in history if " system " not in line]  # the engine's own entries
+    receipts = [line for line in history if "收取材料" in line]
+    assert len(receipts) == 6, "the window recorded each mandatory material on paper"
+    history = [line for line in history if line not in receipts]
     assert len(history) == 4
     assert "window1" in history[0]
     assert "window1" in history[1] and "受理" in history[1]

@@ -87,7 +87,7 @@ def test_guide_shows_limits_materials_fees_and_the_diagram(client: FlaskClient) 
     html = response.get_data(as_text=True)
     assert "<h1>企业开办" in html and "承诺件" in html and "行政许可" in html
     assert "青山县市场监督管理局" in html and "0001200100" in html
-    assert '<dd class="legal-limit">20 个工作日</dd>' in html
+    assert '<dd class="legal-limit">3 个工作日</dd>' in html, "市场主体登记管理条例 art. 19"
     assert '<dd class="promised-limit">3 个工作日</dd>' in html
     assert "0 次" in html and "最多跑一次" in html
     # The materials table: name, issuer, originals, copies, mandatory, form, standard.
@@ -106,7 +106,7 @@ def test_guide_shows_limits_materials_fees_and_the_diagram(client: FlaskClient) 
     assert "即办件" in instant and "当场办结" in instant and "不收费" in instant
 
     english = client.get(f"/public/items/{ENTERPRISE_ITEM}?lang=en").get_data(as_text=True)
-    assert "20 working days" in english and "At most one visit" in english
+    assert "3 working days" in english and "At most one visit" in english
 
     assert client.get("/public/items/NO-SUCH-ITEM").status_code == 404
 

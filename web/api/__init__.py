@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import Schema, ValidationError
 
@@ -44,6 +44,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         chains,
         clock,
         incidents,
+        materials,
         messages,
         operations,
         public,
@@ -57,6 +58,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         auth,
         service_items,
         cases,
+        materials,
         tasks,
         operations,
         clock,
@@ -125,6 +127,17 @@ def request_body(schema: type[Schema]) -> dict[str, Any]:
     with a bad body would learn about field errors instead of getting 401.)
     """
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def documented(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
+    """Document the error statuses a view answers, each with the error shape of API.md."""
+
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = blp.alt_response(status, schema=ApiError)(view)
+        return view
+
+    return decorate
 
 
 def parse_body(schema: type[Schema]) -> dict[str, Any]:

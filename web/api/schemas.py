@@ -182,13 +182,15 @@ class ClockPause(Schema):
         strict=True,
         allow_none=True,
         validate=validate.Range(min=1, max=366),
-        metadata={"description": "告知申请人的特别程序所需天数"},
+        metadata={"description": "告知申请人的特别程序所需工作日数；省略时取事项设置"},
     )
 
 
 class ClockExtend(Schema):
     working_days = fields.Integer(
-        required=True, strict=True, metadata={"description": "延期的工作日数（1–30）"}
+        required=True,
+        strict=True,
+        metadata={"description": "延期的工作日数，不超过事项设置（行政许可法第四十二条：10）"},
     )
     reason = fields.String(required=True)
 
@@ -203,7 +205,11 @@ class CalendarDay(Loose):
     name = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
     provisional = fields.Boolean(
-        metadata={"description": "the year's schedule is not announced: weekends only"}
+        metadata={"description": "the year's schedule is not announced: holidays assumed"}
+    )
+    assumed = fields.String(
+        allow_none=True,
+        metadata={"description": "the statutory holiday assumed on this day (unannounced year)"},
     )
 
 
@@ -224,6 +230,60 @@ class SetCalendarDay(Schema):
         validate=validate.Length(max=256),
         metadata={"description": "依据：通知文号或来源"},
     )
+
+
+class AnnounceYear(Schema):
+    source = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "国务院办公厅关于该年部分节假日安排的通知（文号）"},
+    )
+
+
+class CalendarYear(Loose):
+    year = fields.Integer()
+    announced = fields.Boolean()
+    source = fields.String(allow_none=True)
+
+
+# ---- Materials of a case (web/api/materials.py) ----------------------------------------------
+
+
+class MaterialReceipt(Schema):
+    originals = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=99))
+    copies = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=99))
+    waived = fields.Boolean(
+        load_default=False, metadata={"description": "免于提交（如已通过电子证照库核验）"}
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class MaterialFile(Loose):
+    id = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = fields.String()
+
+
+class MaterialCount(Loose):
+    originals = fields.Integer()
+    copies = fields.Integer()
+
+
+class MaterialLine(Loose):
+    name = fields.String()
+    mandatory = fields.Boolean()
+    originals = fields.Integer(metadata={"description": "须提交的原件份数"})
+    copies = fields.Integer(metadata={"description": "须提交的复印件份数"})
+    received = fields.Nested(MaterialCount)
+    waived = fields.Boolean()
+    missing = fields.Boolean(metadata={"description": "必要材料，既未收取也未免于提交"})
+    note = fields.String()
+    files = fields.List(fields.Nested(MaterialFile))
 
 
 # ---- The process designer's workbench (web/api/models.py) --------------------------------------
