@@ -33,35 +33,30 @@ def accepted_enterprise_case(api) -> str:
     return case_no
 
 
-def accepted_property_case(api) -> str:
-    """A 不动产转移登记 case after 受理: 住建 (housing1) checks the contract now."""
+def accepted_case(api, item: str, intake: dict, next_step: tuple[str, str]) -> str:
+    """A case of ``item`` taken in with every mandatory material and accepted at the window;
+    ``next_step`` (user, step) is where it went."""
     window = api("window1")
     response = window.post(
-        "/cases",
-        json={"service_item": item_code(window, "不动产转移登记"), "applicant": SELLER},
+        "/cases", json={"service_item": item_code(window, item), "applicant": SELLER}
     )
     assert response.status_code == 201, response.get_json()
     case_no = response.get_json()["case_no"]
     receive_materials(window, case_no)
-    complete(window, window.task_named(case_no, "受理"), {"decision": "accept"})
-    assert api("housing1").task_named(case_no, "合同备案核验")
+    complete(window, window.task_named(case_no, "受理"), {"decision": "accept", **intake})
+    assert api(next_step[0]).task_named(case_no, next_step[1])
     return case_no
+
+
+def accepted_property_case(api) -> str:
+    """A 不动产转移登记 case after 受理: 住建 (housing1) checks the contract now."""
+    return accepted_case(api, "不动产转移登记", {}, ("housing1", "合同备案核验"))
 
 
 def accepted_food_case(api) -> str:
     """A 食品经营许可 case after 受理, in written review at 市场监管 (amr_chief decides)."""
-    window = api("window1")
-    response = window.post(
-        "/cases",
-        json={"service_item": item_code(window, "食品经营许可"), "applicant": SELLER},
-    )
-    assert response.status_code == 201, response.get_json()
-    case_no = response.get_json()["case_no"]
-    receive_materials(window, case_no)
-    intake = {"decision": "accept", "business_scope": "预包装食品销售", "area_sqm": 60}
-    complete(window, window.task_named(case_no, "受理"), intake)
-    assert api("amr_chief").task_named(case_no, "审查决定")
-    return case_no
+    intake = {"business_scope": "预包装食品销售", "area_sqm": 60}
+    return accepted_case(api, "食品经营许可", intake, ("amr_chief", "审查决定"))
 
 
 def accepted_on(case: dict) -> date:
