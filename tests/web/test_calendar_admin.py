@@ -101,3 +101,39 @@ def test_others_are_refused(app, client):
         assert other.get("/admin/calendar").status_code == 403
         posted = other.post("/admin/calendar", data={**ENTRY, "csrf_token": csrf_token(page)})
         assert posted.status_code == 403, username
+
+
+def test_the_page_marks_a_year_announced_and_removes_an_entry(app, restore_calendar):  # noqa: F811
+    client = admin_client(app)
+    page = client.get("/admin/calendar?month=2037-10").get_data(as_text=True)
+    assert "标记为已公布" in page and "国庆节" in cell(page, "2037-10-01")
+    token = csrf_token(page)
+    refused = client.post(
+        "/admin/calendar/years", data={"month": "2037-10", "source": "通知", "csrf_token": token}
+    )
+    assert refused.status_code == 302
+    assert "尚未录入任何放假日期" in client.get(refused.location).get_data(as_text=True)
+
+    restore_calendar.append(date(2037, 10, 8))
+    entry = {**ENTRY, "day": "2037-10-08", "name": "国庆节", "csrf_token": token}
+    assert client.post("/admin/calendar", data=entry).status_code == 302
+    announced = client.post(
+        "/admin/calendar/years", data={"month": "2037-10", "source": "通知", "csrf_token": token}
+    )
+    page = client.get(announced.location).get_data(as_text=True)
+    assert "已将 2037 年标记为已公布" in page and "2037 年已标记为已公布" in page
+    assert "暂定" not in cell(page, "2037-10-01") and "day-assumed" not in cell(page, "2037-10-01")
+
+    withdrawn = client.post(
+        "/admin/calendar/years", data={"month": "2037-10", "withdraw": "1", "csrf_token": token}
+    )
+    assert "已撤销 2037 年的公布标记" in client.get(withdrawn.location).get_data(as_text=True)
+    cleared = client.post("/admin/calendar/clear", data={"day": "2037-10-08", "csrf_token": token})
+    page = client.get(cleared.location).get_data(as_text=True)
+    assert "已删除 2037-10-08 的日历设置" in page and "day-override" not in cell(page, "2037-10-08")
+    other = app.test_client()
+    login(other, "window1")
+    assert other.post("/admin/calendar/clear", data={"day": "2037-10-08"}).status_code in (
+        400,
+        403,
+    )
