@@ -599,3 +599,110 @@ class RatingSettings(Base):
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupervisionCounter(Base):
+    """Yearly sequence of supervision numbers (督办〔2026〕第N号), drawn by one upsert."""
+
+    __tablename__ = "supervision_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JointMeeting(Base):
+    """A 联席会议 of the departments: who came, and the decisions that became supervision items."""
+
+    __tablename__ = "joint_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(128))
+    held_on: Mapped[date] = mapped_column(Date)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupervisionItem(Base):
+    """A 督办单 (engine/services/supervision.py). ``origin`` names what the system opened it for
+    (``overdue:<case_no>``, ``rating:<id>``): unique, so each is opened once whatever runs."""
+
+    __tablename__ = "supervision_item"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    no: Mapped[str] = mapped_column(String(32), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    origin: Mapped[str | None] = mapped_column(String(80), unique=True)
+    case_nos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    problem: Mapped[str] = mapped_column(Text)
+    required_action: Mapped[str] = mapped_column(Text)
+    lead_department: Mapped[str] = mapped_column(String(64), index=True)
+    responsible_person: Mapped[str] = mapped_column(String(64), default="")
+    due_working_days: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    level: Mapped[str] = mapped_column(String(8), default="blue")  # blue | orange | red
+    status: Mapped[str] = mapped_column(String(16), default="issued", index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)  # deadlines given: 1 + send-backs
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    feedback_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("joint_meeting.id"), index=True)
+
+
+class SupervisionDepartment(Base):
+    """The lead (牵头) and assisting (协办) departments of an item: who sees and answers it."""
+
+    __tablename__ = "supervision_department"
+    __table_args__ = (Index("ix_supervision_department_code", "department_code"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("supervision_item.id"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))  # lead | assist
+
+
+class SupervisionEvent(Base):
+    """An item's timeline: issued, feedback (text and files), sent back, escalated, closed."""
+
+    __tablename__ = "supervision_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supervision_item.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SupervisionNotice(Base):
+    """A 催办通知书 (``urge``) or 通报 (``circular``) an escalation issued: once per item, deadline
+    round and kind, so two schedulers cannot issue it twice."""
+
+    __tablename__ = "supervision_notice"
+    __table_args__ = (UniqueConstraint("item_id", "round", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supervision_item.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupervisionSettings(Base):
+    """The 督办 thresholds an administrator keeps (one row): what opens items, when they rise."""
+
+    __tablename__ = "supervision_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1130,6 +1130,47 @@ def check_attachment(filename: str, data: bytes) -> tuple[str, str]:
     return name, detected
 
 
+def attachment_views(attachments: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The files of an attachment list as readers see them (no hash, no path)."""
+    return [
+        {k: f[k] for k in ("n", "filename", "content_type", "size")}
+        for f in (attachments or {}).get("files", [])
+    ]
+
+
+def store_attachments(uploads: list[Upload], upload_dir: Path) -> dict[str, Any]:
+    """Check every file (nothing is written when one is refused), then store each under its
+    SHA-256; returns the attachment list a row keeps (a comment, a 督办 feedback)."""
+    if len(uploads) > MAX_FILES:
+        raise _invalid("files", f"最多 {MAX_FILES} 个附件")
+    checked = [(upload, *check_attachment(upload.filename, upload.data)) for upload in uploads]
+    files = []
+    for n, (upload, name, content_type) in enumerate(checked, start=1):
+        digest = sha256(upload.data).hexdigest()
+        _write_once(upload_dir, digest, upload.data)
+        files.append(
+            {
+                "n": n,
+                "filename": name,
+                "content_type": content_type,
+                "size": len(upload.data),
+                "sha256": digest,
+            }
+        )
+    return {"files": files}
+
+
+def attached_file(
+    attachments: dict[str, Any] | None, n: int, upload_dir: Path
+) -> tuple[Path, str, str]:
+    """File ``n`` of an attachment list: (path, file name, type), or 404."""
+    found = next((f for f in (attachments or {}).get("files", []) if f["n"] == n), None)
+    path = file_path(upload_dir, found["sha256"]) if found else None
+    if path is None or not path.is_file():
+        raise NotFound(f"附件 {n} 不存在", code="file_not_found")
+    return path, found["filename"], found["content_type"]
+
+
 def comment_view(comment: models.Comment) -> dict[str, Any]:
     return {
         "id": comment.id,
@@ -1137,10 +1178,7 @@ def comment_view(comment: models.Comment) -> dict[str, Any]:
         "author": comment.author,
         "text": comment.text,
         "created_at": views.iso(comment.created_at),
-        "files": [
-            {k: f[k] for k in ("n", "filename", "content_type", "size")}
-            for f in (comment.attachments or {}).get("files", [])
-        ],
+        "files": attachment_views(comment.attachments),
     }
 
 
@@ -1157,32 +1195,17 @@ def add_comment(
     case = visible_case(uow, user, case_no)
     access.require_acting(user)
     text = _text(text, "text", required=not uploads, limit=MAX_COMMENT)
-    if len(uploads) > MAX_FILES:
-        raise _invalid("files", f"每条意见最多 {MAX_FILES} 个附件")
     if task_id:
         task = uow.session.get(models.HumanTask, task_id)
         if task is None or task.case_id != case.id:
             raise _invalid("task_id", "任务不属于该办件")
-    checked = [(upload, *check_attachment(upload.filename, upload.data)) for upload in uploads]
-    files = []
-    for n, (upload, name, content_type) in enumerate(checked, start=1):
-        digest = sha256(upload.data).hexdigest()
-        _write_once(upload_dir, digest, upload.data)
-        files.append(
-            {
-                "n": n,
-                "filename": name,
-                "content_type": content_type,
-                "size": len(upload.data),
-                "sha256": digest,
-            }
-        )
+    attachments = store_attachments(uploads, upload_dir)
     comment = models.Comment(
         case_id=case.id,
         task_id=task_id or None,
         author=user.username,
         text=text,
-        attachments={"files": files},
+        attachments=attachments,
         created_at=models.utcnow(),
     )
     uow.session.add(comment)
@@ -1193,7 +1216,11 @@ def add_comment(
         user.username,
         "comment",
         None,
-        {"comment_id": comment.id, "comment": text, "files": [f["filename"] for f in files]},
+        {
+            "comment_id": comment.id,
+            "comment": text,
+            "files": [f["filename"] for f in attachments["files"]],
+        },
     )
     return comment_view(comment)
 
@@ -1222,11 +1249,7 @@ def comment_file(
     comment = uow.session.get(models.Comment, comment_id)
     if comment is None or comment.case_id != case.id:
         raise NotFound(f"意见 {comment_id} 不存在", code="comment_not_found")
-    found = next((f for f in (comment.attachments or {}).get("files", []) if f["n"] == n), None)
-    path = file_path(upload_dir, found["sha256"]) if found else None
-    if path is None or not path.is_file():
-        raise NotFound(f"附件 {n} 不存在", code="file_not_found")
-    return path, found["filename"], found["content_type"]
+    return attached_file(comment.attachments, n, upload_dir)
 
 
 # ----- what the task page offers ---------------------------------------------------------------

@@ -175,10 +175,17 @@ def fire_due(
 
 
 class Scheduler:
-    """A daemon thread that runs ``fire_due`` every ``interval`` seconds until stopped."""
+    """A daemon thread that runs ``run`` (``fire_due``, or a whole pass: services/scheduling.py)
+    every ``interval`` seconds until stopped."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, interval: float = 30.0):
-        self._sessions, self._clock, self._interval = sessions, clock, interval
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        interval: float = 30.0,
+        run: Callable[[sessionmaker[Session], Clock], Any] = fire_due,
+    ):
+        self._sessions, self._clock, self._interval, self._run = sessions, clock, interval, run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="onewindow-timers", daemon=True)
 
@@ -193,7 +200,7 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                fire_due(self._sessions, self._clock)
+                self._run(self._sessions, self._clock)
             except Exception:  # a bad case must not stop every other timer
                 log.exception("timer pass failed")
             self._stop.wait(self._interval)
