@@ -20,7 +20,8 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from .. import access, models, views, workdays
 from ..catalogue import extension_rule, notice_rule, procedures
@@ -163,37 +164,47 @@ def _starts_at_intake(uow: UnitOfWork, case: models.Case) -> bool:
 
 def five_day_rule(uow: UnitOfWork) -> list[str]:
     """Start the clock from receipt for every case whose notice deadline has passed without a
-    补正 notice or a decision (the scheduler runs this); returns their case numbers."""
+    补正 notice or a decision (the scheduler runs this); returns their case numbers.
+
+    Only the overdue cases are locked (``FOR UPDATE SKIP LOCKED``, re-read), so a pass never
+    holds up a window deciding another case, and a case decided meanwhile is left alone.
+    """
     cal = calendar(uow)
-    candidates = uow.session.scalars(
-        select(models.Case)
-        .where(
-            models.Case.status == "running",
-            models.Case.clock_state == "not_started",
-            models.Case.supplement_rounds == 0,
-        )
+    overdue = [
+        case.id
+        for case in uow.session.scalars(_awaiting().options(selectinload(models.Case.service_item)))
+        if today() > notice_due(cal, case) and _starts_at_intake(uow, case)
+    ]
+    if not overdue:
+        return []
+    locked = uow.session.scalars(
+        _awaiting()
+        .where(models.Case.id.in_(overdue))
         .order_by(models.Case.id)
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     ).all()
-    started = []
-    for case in candidates:
-        if today() > notice_due(cal, case) and _starts_at_intake(uow, case):
-            start(uow, case, models.utcnow())
-            started.append(case.case_no)
-    return started
+    for case in locked:
+        start(uow, case, models.utcnow())
+    return [case.case_no for case in locked]
+
+
+def _awaiting() -> Select[tuple[models.Case]]:
+    """Cases received and still awaiting the window's decision (no 补正 notice either)."""
+    return select(models.Case).where(
+        models.Case.status == "running",
+        models.Case.clock_state == "not_started",
+        models.Case.supplement_rounds == 0,
+    )
 
 
 def awaiting_notice(uow: UnitOfWork, user: models.User, limit: int = 50) -> list[dict[str, Any]]:
     """For the intake page: cases taken in by the user's department still awaiting a decision,
     the closest to their art. 32 deadline first."""
     rows = uow.session.scalars(
-        select(models.Case)
-        .where(
-            models.Case.intake_department == user.department_code,
-            models.Case.status == "running",
-            models.Case.clock_state == "not_started",
-            models.Case.supplement_rounds == 0,
-        )
+        _awaiting()
+        .where(models.Case.intake_department == user.department_code)
+        .options(selectinload(models.Case.service_item))
         .order_by(models.Case.created_at)
         .limit(limit)
     ).all()
