@@ -19,6 +19,7 @@ from typing import Any
 
 from . import access, models
 from .errors import ValidationFailed
+from .services import audit
 from .uow import UnitOfWork
 
 REQUIRED = (
@@ -183,6 +184,7 @@ def save_item(uow: UnitOfWork, user: models.User, code: str, item: dict[str, Any
     if problems:
         raise ValidationFailed("事项信息有误", {"fields": problems}, code="invalid_service_item")
     created = uow.session.get(models.ServiceItem, code) is None
+    audit.record(uow, user.username, "service_item_saved", code, {"created": created})
     return upsert_item(uow, item), created
 
 

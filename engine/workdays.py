@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import models
 from .clock import WorkCalendar, seed_from_chinese_calendar, step_due
 from .errors import BadRequest, ValidationFailed
+from .services import audit
 from .uow import UnitOfWork
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -75,6 +76,7 @@ def set_day(
     row.updated_by, row.updated_at = actor, models.utcnow()
     uow.session.add(row)
     uow.on_commit(forget)
+    audit.record(uow, actor, "calendar_day_set", day.isoformat(), {"kind": kind, "name": name})
     return row
 
 
