@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         public,
         ratings,
         security,
+        supervision,
         users_admin,
         vendor,
     )
@@ -88,16 +89,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(users_admin.bp)
     app.register_blueprint(incidents_pages.bp)
+    app.register_blueprint(supervision.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)
 
     if app.config["SCHEDULER"]:
-        from engine.services.timers import Scheduler
+        from engine.services.scheduling import start_scheduler
 
-        app.extensions["onewindow.scheduler"] = Scheduler(
+        app.extensions["onewindow.scheduler"] = start_scheduler(
             app.extensions["onewindow.sessions"], utcnow, app.config["SCHEDULER_INTERVAL"]
-        ).start()
+        )
 
     @app.get("/")
     def index() -> Any:

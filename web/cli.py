@@ -108,13 +108,13 @@ def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) 
 @click.option("--interval", default=30.0, type=float)
 @with_appcontext
 def timers(once: bool, interval: float) -> None:
-    """Run the timer scheduler as its own process (for deployments with many app servers)."""
+    """Run the timer scheduler (timers and the 督办 sweep) as its own process (many app servers)."""
     from engine.models import utcnow
-    from engine.services.timers import fire_due
+    from engine.services.scheduling import run_pass
 
     sessions = current_app.extensions["onewindow.sessions"]
     while True:
-        fired = fire_due(sessions, utcnow)
+        fired = run_pass(sessions, utcnow)
         if fired or once:
             click.echo(f"已触发 {fired} 个到期定时器")
         if once:

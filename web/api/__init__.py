@@ -50,6 +50,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         public,
         ratings,
         service_items,
+        supervision,
         tasks,
     )
     from . import models as model_routes
@@ -68,6 +69,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         public,
         ratings,
         incidents,
+        supervision,
     )
     for module in modules:
         csrf.exempt(module.blp)
