@@ -190,6 +190,7 @@ EN_CATALOG: dict[str, str] = {
     "督办": "Supervision",
     # 督办 supervision and 联席会议 joint meetings (web/supervision.py, engine/services/…)
     "督办台账": "Supervision ledger",
+    "黄灯预警": "Yellow light",
     "督办件": "Supervision items",
     "%(count)s 项待反馈": "%(count)s awaiting feedback",
     "督办单": "Supervision item",

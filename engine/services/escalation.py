@@ -18,6 +18,7 @@ notice rows are the backstop (SQLite serialises writers).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -96,6 +97,21 @@ def _light(uow: UnitOfWork, case: models.Case, day: date) -> str:
     return step_light(calendar(uow), case.due_date, day, days, yellow_ratio(case.service_item))
 
 
+def _yellow_horizon(uow: UnitOfWork, day: date) -> date:
+    """The latest due date that can show yellow on ``day``, so a pass reads only the cases
+    near or past their deadline: the widest yellow band of any item (DOMAIN.md: remaining ≤
+    max(1, ratio × promised limit) working days), one day wider to be safe; the light itself
+    is ``step_light``'s."""
+    widest = max(
+        (
+            math.floor(yellow_ratio(item) * limit_of(item)[0])
+            for item in uow.session.scalars(select(models.ServiceItem))
+        ),
+        default=0,
+    )
+    return add_working_days(calendar(uow), day, max(1, widest) + 1)[0]
+
+
 def watch_case_lights(uow: UnitOfWork, now: datetime, swept: Swept) -> None:
     """Tell the holder of every case that turned yellow; open an item for every red one."""
     day = local_date(now)
@@ -111,7 +127,7 @@ def watch_case_lights(uow: UnitOfWork, now: datetime, swept: Swept) -> None:
         .where(
             case.status == "running",
             case.clock_state == "running",
-            case.due_date.is_not(None),
+            case.due_date <= _yellow_horizon(uow, day),
             not_supervised,
         )
         .options(selectinload(case.service_item))

@@ -296,6 +296,8 @@ def test_pages_ledger_department_tab_and_item(api, client):
     tab = client.get("/supervision/department").get_data(as_text=True)
     assert no in tab and "本部门待办" in tab
     assert "督办件" in client.get("/tasks").get_data(as_text=True)
+    told = client.get("/notifications").get_data(as_text=True)
+    assert re.search(r'<span class="badge[^"]*">督办</span>', told) and f"督办通知：{no}" in told
     page = client.get(f"/supervision/items/{quote(no)}").get_data(as_text=True)
     assert "提交反馈" in page and "提交审核" not in page
     login(client, "monitor1")
