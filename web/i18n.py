@@ -191,6 +191,8 @@ EN_CATALOG: dict[str, str] = {
     # 督办 supervision and 联席会议 joint meetings (web/supervision.py, engine/services/…)
     "督办台账": "Supervision ledger",
     "黄灯预警": "Yellow light",
+    "亮黄灯，已提醒部门负责人": "Yellow light: the department head was told",
+    "转入督办": "Under supervision",
     "督办件": "Supervision items",
     "%(count)s 项待反馈": "%(count)s awaiting feedback",
     "督办单": "Supervision item",

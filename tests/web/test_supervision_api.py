@@ -341,3 +341,17 @@ def test_meeting_pages_record_show_print_and_export(client):
     assert "联席会议页面测试" in client.get("/supervision/meetings/").get_data(as_text=True)
     login(client, "amr_chief")
     assert client.get("/supervision/meetings/new").status_code == 403
+
+
+def test_a_red_case_is_supervised_once_and_its_history_says_so(api, client, sessions):
+    case_no, due = accepted_property_case(api)
+    with UnitOfWork(sessions) as uow:
+        overdue = add_working_days(calendar(uow), date.fromisoformat(due), 1)[0]
+    escalation.sweep(sessions, lambda: at(overdue))
+    escalation.sweep(sessions, lambda: at(overdue + timedelta(days=1)))
+    listed = api("office1").get("/supervision-items?source=overdue&per_page=200").get_json()
+    [item] = [i for i in listed["items"] if i["case_nos"] == [case_no]]
+    assert (item["lead_department"], item["issued_by"]) == ("housing", "system")
+    login(client, "housing1")
+    history = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert "亮黄灯" not in history and "转入督办" in history and item["no"] in history
