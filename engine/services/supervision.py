@@ -411,7 +411,7 @@ def feedback(
         raise Conflict("督办事项已销号", code="supervision_closed")
     problem = _text_problem(text)
     if problem:
-        raise ValidationFailed(f"反馈内容{problem}", {"fields": {"text": problem}})
+        raise ValidationFailed(f"反馈内容：{problem}", {"fields": {"text": problem}})
     now = models.utcnow()
     attachments = store_attachments(uploads, upload_dir)
     on_time = local_date(now) <= item.due_date
@@ -432,7 +432,7 @@ def feedback(
         uow,
         to,
         "supervision",
-        f"{item.no} 已收到{department_names(uow)[user.department_code]}的反馈",
+        f"{item.no} 已收到{user.department.name}的反馈",
     )
     return item_view(uow, item, full=True)
 
