@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIRequestContext, Page, Playwright, expect
 
-from ..conftest import DEMO_PASSWORD
+from .api import receive_materials, token
 from .conftest import login
 
 pytestmark = pytest.mark.browser
@@ -45,14 +45,6 @@ def api(playwright_instance: Playwright, live_server: str) -> Iterator[APIReques
     context = playwright_instance.request.new_context(base_url=live_server)
     yield context
     context.dispose()
-
-
-def token(api: APIRequestContext, username: str) -> dict[str, str]:
-    response = api.post(
-        "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert response.ok, response.text()
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def my_tasks(api: APIRequestContext, headers: dict[str, str], case_no: str) -> list[dict]:
@@ -131,7 +123,7 @@ def test_a_level_added_in_the_browser_is_used_by_a_new_case(
         )
         assert started.status == 201, started.text()
         case_no = started.json()["case_no"]
-
+        receive_materials(api, window, case_no)
         complete(api, "window1", case_no, "受理", {"decision": "accept", "materials_checked": True})
         complete(api, "amr1", case_no, "营业执照承办", LICENCE)
         first = complete(

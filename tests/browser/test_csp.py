@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from ..conftest import DEMO_PASSWORD
+from .api import receive_materials, token
 from .conftest import login
 
 pytestmark = pytest.mark.browser
@@ -45,10 +45,7 @@ def violations(page: Page) -> list[str]:
 
 def new_case(page: Page) -> dict[str, Any]:
     """A 企业开办 case by window1 through the API, with the ``bearer`` header that made it."""
-    token = page.request.post(
-        "/api/v1/auth/token", data={"username": "window1", "password": DEMO_PASSWORD}
-    ).json()["token"]
-    bearer = {"Authorization": f"Bearer {token}"}
+    bearer = token(page.request, "window1")
     created = page.request.post(
         "/api/v1/cases",
         data={"service_item": ENTERPRISE_ITEM, "applicant": APPLICANT, "data": {}},
@@ -97,6 +94,7 @@ def test_clerk_admin_and_public_pages_work_under_the_policy(watched: Page) -> No
 def test_the_notice_print_button_works_under_the_policy(watched: Page) -> None:
     login(watched, "window1")
     case = new_case(watched)
+    receive_materials(watched.request, case["bearer"], case["case_no"])
     [intake] = [t for t in case["open_tasks"] if t["name"] == "受理"]
     done = watched.request.post(
         f"/api/v1/tasks/{intake['id']}/complete",

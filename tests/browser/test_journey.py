@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from .api import receive_materials, token
 from .conftest import login, logout
 
 pytestmark = pytest.mark.browser
@@ -53,6 +54,7 @@ def open_tasks(page: Page):
 def test_enterprise_case_from_window_to_licence_review(page: Page) -> None:
     login(page, "window1")
     case_no = start_case(page)
+    receive_materials(page.request, token(page.request, "window1"), case_no)
     expect(open_tasks(page)).to_have_count(1)
     expect(open_tasks(page).first).to_contain_text("受理")
 

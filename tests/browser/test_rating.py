@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import APIRequestContext, Browser, Page, Playwright, expect
 
+from .api import complete, my_task, receive_materials, token
 from .conftest import TIMEOUT_MS, login
-from .test_return import complete, my_task, token
 
 pytestmark = pytest.mark.browser
 
@@ -57,14 +57,7 @@ def finished_case(api: APIRequestContext) -> tuple[str, str]:
     )
     assert created.ok, created.text()
     case_no, password = created.json()["case_no"], created.json()["query_password"]
-    checklist = api.get(f"/api/v1/cases/{case_no}/materials?per_page=200", headers=window)
-    for line in checklist.json()["items"]:
-        if line["mandatory"]:
-            counts = {"originals": line["originals"], "copies": max(line["copies"], 1)}
-            put = api.put(
-                f"/api/v1/cases/{case_no}/materials/{line['name']}", headers=window, data=counts
-            )
-            assert put.ok, put.text()
+    receive_materials(api, window, case_no)
     complete(api, window, my_task(api, window, case_no, "受理并当场办结"), INSTANT)
     return case_no, password
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import APIRequestContext, Page, Playwright, expect
 
-from ..conftest import DEMO_PASSWORD
+from .api import complete, my_task, receive_materials, token
 from .conftest import login, logout
 
 pytestmark = pytest.mark.browser
@@ -47,33 +46,6 @@ def api(playwright_instance: Playwright, live_server: str) -> Iterator[APIReques
     context.dispose()
 
 
-def token(api: APIRequestContext, username: str) -> dict[str, str]:
-    response = api.post(
-        "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
-    )
-    assert response.ok, response.text()
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def my_task(api: APIRequestContext, headers: dict[str, str], case_no: str, name: str) -> dict:
-    """The caller's open step ``name`` of the case (or a level of its approval chain)."""
-    response = api.get("/api/v1/tasks?scope=mine&per_page=200", headers=headers)
-    assert response.ok, response.text()
-    mine = [t for t in response.json()["items"] if t["case_no"] == case_no]
-    matches = [t for t in mine if t["name"] == name or t["name"].startswith(f"{name} · ")]
-    assert matches, f"{name} not in inbox: {[t['name'] for t in mine]}"
-    return matches[0]
-
-
-def complete(
-    api: APIRequestContext, headers: dict[str, str], task: dict, data: dict[str, Any]
-) -> None:
-    response = api.post(
-        f"/api/v1/tasks/{task['id']}/complete", headers=headers, data={"data": data}
-    )
-    assert response.ok, (task["name"], response.status, response.text())
-
-
 def case_at_review(api: APIRequestContext) -> str:
     """企业开办 started and accepted by window1, 营业执照承办 completed by amr1."""
     window = token(api, "window1")
@@ -86,6 +58,7 @@ def case_at_review(api: APIRequestContext) -> str:
     )
     assert created.status == 201, created.text()
     case_no = created.json()["case_no"]
+    receive_materials(api, window, case_no)
     intake = my_task(api, window, case_no, "受理")
     complete(api, window, intake, {"decision": "accept", "materials_checked": True})
     amr1 = token(api, "amr1")
