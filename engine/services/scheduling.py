@@ -1,5 +1,6 @@
-"""What the scheduler runs on each pass: the due BPMN timers (services/timers.py), then the
-督办 sweep — yellow and red lights, items the system opens, escalation (services/escalation.py).
+"""What the scheduler runs on each pass: the due BPMN timers (services/timers.py), the 督办
+sweep — yellow and red lights, items the system opens, escalation (services/escalation.py) —
+and the default ratings (默认好评) of finished cases nobody rated, when that setting is on.
 
 Its own module because the sweep reads cases and ratings, which depend on the timer module.
 """
@@ -10,7 +11,9 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..uow import UnitOfWork
 from .escalation import sweep
+from .ratings import apply_default_ratings
 from .timers import Clock, Scheduler, fire_due
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,11 @@ def run_pass(sessions: sessionmaker[Session], clock: Clock) -> int:
         sweep(sessions, clock)
     except Exception:
         log.exception("supervision sweep failed")
+    try:
+        with UnitOfWork(sessions) as uow:
+            apply_default_ratings(uow, clock())
+    except Exception:  # another scheduler gave them first: the next pass finds none
+        log.exception("default ratings failed")
     return fired
 
 

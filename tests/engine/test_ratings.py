@@ -11,6 +11,7 @@ from engine import access, models, workdays
 from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from engine.services import cases, ratings, tasks
 from engine.services.ratings import RatingFilter, RatingInput
+from engine.services.scheduling import run_pass
 
 from .helpers import ENTERPRISE, UowFactory, item_code, receive_materials, user
 
@@ -372,6 +373,25 @@ def test_default_ratings_are_off_by_default_and_never_proactive(uow):
         assert default["default"] and not default["counted"] and default["channel"] == "system"
         with uow() as u:
             assert case_no not in ratings.apply_default_ratings(u, later), "once"
+    finally:
+        as_user(
+            uow,
+            "admin",
+            ratings.save_settings,
+            {"default_rating": {"after_days": None, "level": 2}},
+        )
+
+
+def test_the_scheduler_gives_default_ratings_when_the_setting_is_on(uow, sessions):
+    case_no, _password = instant_case(uow)
+    later = models.utcnow() + timedelta(days=30)
+    as_user(uow, "admin", ratings.save_settings, {"default_rating": {"after_days": 15, "level": 2}})
+    try:
+        run_pass(sessions, lambda: later)
+        with uow() as u:
+            rows = ratings.list_ratings(u, user(u, "office1"), RatingFilter(), per_page=200)[0]
+        [default] = [r for r in rows if r["case_no"] == case_no]
+        assert default["default"] and default["level"] == 2
     finally:
         as_user(
             uow,
