@@ -1,0 +1,619 @@
+"""绩效考核 scorecards (DOMAIN.md, Scorecards): each department's, window's, clerk's or service
+item's figures over a period of local dates, and the case lists behind them.
+
+Every figure is a SQL aggregate grouped by the row's key, never a loop over cases, and each
+count has its drill-down: ``drill_clauses`` turns the ``GET /api/v1/cases`` arguments of
+API.md into the same conditions the count used, so a figure equals the length of its list.
+Working days are added up per distinct (acceptance day, finish day) pair and pause span, so the
+calendar is consulted once per pair whatever the number of cases.
+
+A case belongs to every department that has a step in it (the condition of the case list's
+``department`` filter), to every clerk who completed one of its steps, to the window
+(受理窗口: its intake department) that took it in, and to its service item.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from .. import access, models
+from ..clock import working_days_between
+from ..errors import BadRequest, Forbidden
+from ..uow import UnitOfWork
+from ..workdays import LOCAL_TZ, calendar
+from .ratings import BAD_LEVELS, EXCLUDED_OUTCOME, headed_departments
+
+DIMENSIONS = ("department", "window", "clerk", "service_item")
+GOOD_LEVELS = (1, 2)  # 非常满意, 满意
+MAX_PERIOD_DAYS = 3 * 366
+OPEN_START, OPEN_END = (
+    date(1900, 1, 1),
+    date(2099, 12, 31),
+)  # a drill-down period left open  # a scorecard spans at most three years
+METRICS = (
+    "finished",
+    "on_time_rate",
+    "early_rate",
+    "overdue",
+    "avg_working_days",
+    "ratings",
+    "good_rate",
+    "bad",
+    "rectified_rate",
+    "proactive_rate",
+    "first_time_rate",
+    "supplement_rate",
+    "rejection_rate",
+    "supervision_on_time_rate",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[first, last]`` local dates, and the UTC instants that bound them."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return _local_start(self.first)
+
+    @property
+    def end(self) -> datetime:
+        return _local_start(self.last + timedelta(days=1))
+
+    def holds(self, column: Any) -> ColumnElement[bool]:
+        return and_(column >= self.start, column < self.end)
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _date_arg(value: Any, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadRequest(f"{name} 应为日期 YYYY-MM-DD", {"field": name}) from None
+
+
+def period_of(first: Any, last: Any) -> Period:
+    if not first or not last:
+        raise BadRequest("需要 from 和 to（YYYY-MM-DD）", {"fields": ["from", "to"]})
+    period = Period(_date_arg(first, "from"), _date_arg(last, "to"))
+    if period.last < period.first:
+        raise BadRequest("to 不能早于 from", {"field": "to"})
+    if (period.last - period.first).days > MAX_PERIOD_DAYS:
+        raise BadRequest("统计区间最长三年", {"field": "to"})
+    return period
+
+
+# ---- SQL in the center's days --------------------------------------------------------------------
+
+
+def local_day(column: Any, dialect: str) -> ColumnElement[date]:
+    """The local (Asia/Shanghai, UTC+8 all year) date of a stored UTC instant."""
+    if dialect == "postgresql":
+        return func.cast(func.timezone("Asia/Shanghai", column), Date)
+    return func.date(column, "+8 hours", type_=Date)
+
+
+def _instant() -> ColumnElement[bool]:
+    """即办件: decided on the spot, so it counts as finished on time."""
+    return models.Case.service_item_code.in_(
+        select(models.ServiceItem.code).where(models.ServiceItem.case_type == "instant")
+    )
+
+
+def _served() -> ColumnElement[bool]:
+    """A case an applicant applied for: not a bad rating's handling (回访整改), which the
+    center runs as a case of its own."""
+    rating = aliased(models.Rating)
+    return ~exists().where(rating.handling_case_id == models.Case.id)
+
+
+def _finished_in(period: Period) -> ColumnElement[bool]:
+    """F: cases finished in the period that had a deadline, and 即办件 (never-accepted cases —
+    不予受理 — count in the rejection rate, not here)."""
+    c = models.Case
+    return and_(
+        _served(),
+        c.status == "finished",
+        period.holds(c.finished_at),
+        or_(c.due_date.is_not(None), _instant()),
+    )
+
+
+def _on_time(dialect: str) -> ColumnElement[bool]:
+    c = models.Case
+    return or_(_instant(), local_day(c.finished_at, dialect) <= c.due_date)
+
+
+def _early(dialect: str) -> ColumnElement[bool]:
+    c = models.Case
+    return and_(~_instant(), local_day(c.finished_at, dialect) < c.due_date)
+
+
+def _first_time() -> ColumnElement[bool]:
+    """一次办成: no 补正 round and at most one visit."""
+    return and_(models.Case.supplement_rounds == 0, models.Case.visits <= 1)
+
+
+def _overdue_on(day: date, period: Period, dialect: str) -> ColumnElement[bool]:
+    """Finished late in the period, or still open on ``day`` with its due date passed."""
+    c = models.Case
+    open_then = and_(
+        _served(),
+        c.accepted_at.is_not(None),
+        c.accepted_at < _local_start(day + timedelta(days=1)),
+        c.due_date.is_not(None),
+        c.due_date < day,
+        or_(c.finished_at.is_(None), c.finished_at >= _local_start(day + timedelta(days=1))),
+    )
+    late = and_(_finished_in(period), ~_on_time(dialect))
+    return or_(late, open_then)
+
+
+def _refused() -> ColumnElement[bool]:
+    """不予受理: finished without ever being accepted."""
+    c = models.Case
+    return and_(c.status == "finished", c.accepted_at.is_(None))
+
+
+def _decided_in(period: Period) -> ColumnElement[bool]:
+    """Accepted (受理) or refused (不予受理) in the period: the base of the 补正 and 不予受理
+    rates."""
+    c = models.Case
+    return and_(
+        _served(),
+        or_(period.holds(c.accepted_at), and_(_refused(), period.holds(c.finished_at))),
+    )
+
+
+# ---- who a case belongs to -----------------------------------------------------------------------
+
+
+def _members(dimension: str) -> Any:
+    """(case_id, key) pairs: the rows a case counts in."""
+    task, c = models.HumanTask, models.Case
+    if dimension == "department":
+        query = select(task.case_id.label("case_id"), task.department_code.label("key"))
+    elif dimension == "clerk":
+        query = select(task.case_id.label("case_id"), task.completed_by.label("key")).where(
+            task.state == "completed", task.completed_by.is_not(None)
+        )
+    elif dimension == "window":
+        query = select(c.id.label("case_id"), c.intake_department.label("key"))
+    else:
+        query = select(c.id.label("case_id"), c.service_item_code.label("key"))
+    return query.distinct().subquery()
+
+
+def _member_clause(dimension: str, key: str) -> ColumnElement[bool]:
+    task, c = models.HumanTask, models.Case
+    if dimension == "department":
+        return exists().where(task.case_id == c.id, task.department_code == key)
+    if dimension == "clerk":
+        return exists().where(
+            task.case_id == c.id, task.state == "completed", task.completed_by == key
+        )
+    if dimension == "window":
+        return c.intake_department == key
+    return c.service_item_code == key
+
+
+def _ratings_by(dimension: str) -> Select[Any]:
+    """Ratings with their row key: the departments and clerks a rating was attributed to
+    (ratings.py), or the case's window or item."""
+    rating, c, served = models.Rating, models.Case, models.RatingAttribution
+    keys = {
+        "department": served.department_code,
+        "clerk": served.username,
+        "window": c.intake_department,
+        "service_item": c.service_item_code,
+    }
+    key = keys[dimension]
+    query = select(key).select_from(rating).join(c, c.id == rating.case_id)
+    if dimension in ("department", "clerk"):
+        query = query.join(served, served.rating_id == rating.id).where(key.is_not(None))
+    return query.where(_counted_ratings()).group_by(key)
+
+
+def _counted_ratings() -> ColumnElement[bool]:
+    """Ratings that count: proactive (never a default rating) and not taken out by an upheld
+    appeal (申诉成立)."""
+    handling = aliased(models.Case)
+    upheld = exists().where(
+        handling.id == models.Rating.handling_case_id, handling.result == EXCLUDED_OUTCOME
+    )
+    return and_(models.Rating.is_default.is_(False), ~upheld)
+
+
+# ---- the figures ---------------------------------------------------------------------------------
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+class _Rows:
+    """Figures collected per key."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+    def add(self, query: Select[Any], uow: UnitOfWork, *names: str) -> None:
+        for key, *figures in uow.session.execute(query):
+            for name, figure in zip(names, figures, strict=True):
+                self.values[key][name] += float(figure or 0)
+
+
+def _case_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) -> None:
+    dialect = uow.session.get_bind().dialect.name
+    c, m = models.Case, _members(dimension)
+    joined = select(m.c.key).select_from(c).join(m, m.c.case_id == c.id).group_by(m.c.key)
+    finished = joined.add_columns(
+        func.count(),
+        _count(_on_time(dialect)),
+        _count(_early(dialect)),
+        _count(~_on_time(dialect)),
+        _count(_first_time()),
+    ).where(_finished_in(period))
+    rows.add(finished, uow, "finished", "on_time", "early", "late", "first_time")
+    open_late = joined.add_columns(func.count()).where(
+        _overdue_on(period.last, period, dialect), ~_finished_in(period)
+    )
+    rows.add(open_late, uow, "late")
+    decided = joined.add_columns(
+        func.count(), _count(c.supplement_rounds > 0), _count(_refused())
+    ).where(_decided_in(period))
+    rows.add(decided, uow, "decided", "supplemented", "refused")
+    _working_days(uow, rows, dimension, period, dialect)
+
+
+def _working_days(
+    uow: UnitOfWork, rows: _Rows, dimension: str, period: Period, dialect: str
+) -> None:
+    """Working days used over F, acceptance to finish, paused working days excluded: summed
+    per distinct day pair, so the calendar is read once per pair rather than once per case."""
+    cal = calendar(uow)
+    c, m = models.Case, _members(dimension)
+    accepted, finished = local_day(c.accepted_at, dialect), local_day(c.finished_at, dialect)
+    base = (
+        select(m.c.key, accepted, finished)
+        .select_from(c)
+        .join(m, m.c.case_id == c.id)
+        .where(_finished_in(period), c.accepted_at.is_not(None))
+    )
+    spans = base.add_columns(func.count()).group_by(m.c.key, accepted, finished)
+    for key, first, last, count in uow.session.execute(spans):
+        rows.values[key]["measured"] += count
+        rows.values[key]["days"] += count * working_days_between(cal, first, last)
+    pause = models.ClockPause
+    paused = (
+        base.add_columns(pause.start, pause.end, func.count())
+        .join(pause, pause.case_id == c.id)
+        .group_by(m.c.key, accepted, finished, pause.start, pause.end)
+    )
+    for key, first, last, start, end, count in uow.session.execute(paused):
+        lo, hi = max(start, first + timedelta(days=1)), min(end or last, last)
+        if lo <= hi:
+            rows.values[key]["days"] -= count * working_days_between(cal, lo - timedelta(1), hi)
+
+
+def _rating_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) -> None:
+    rating = models.Rating
+    base = _ratings_by(dimension)
+    # distinct: a rating attributed to a department through two clerks counts once there
+    per_level = [
+        func.count(func.distinct(case((rating.level == n, rating.id)))) for n in range(1, 6)
+    ]
+    rated = base.add_columns(func.count(func.distinct(rating.id)), *per_level).where(
+        period.holds(rating.rated_at)
+    )
+    levels = [f"level_{n}" for n in range(1, 6)]
+    rows.add(rated, uow, "ratings", *levels)
+    handling = aliased(models.Case)
+    in_time = and_(
+        handling.status == "finished",
+        local_day(handling.finished_at, uow.session.get_bind().dialect.name)
+        <= rating.handling_due_date,
+    )
+    due = (
+        base.add_columns(
+            func.count(func.distinct(rating.id)),
+            func.count(func.distinct(case((in_time, rating.id)))),
+        )
+        .outerjoin(handling, handling.id == rating.handling_case_id)
+        .where(
+            rating.level.in_(BAD_LEVELS),
+            rating.handling_due_date >= period.first,
+            rating.handling_due_date <= period.last,
+        )
+    )
+    rows.add(due, uow, "bad_due", "rectified")
+
+
+def _supervision_figures(uow: UnitOfWork, rows: _Rows, period: Period) -> None:
+    item = models.SupervisionItem
+    dialect = uow.session.get_bind().dialect.name
+    answered = and_(
+        item.feedback_at.is_not(None), local_day(item.feedback_at, dialect) <= item.due_date
+    )
+    query = (
+        select(item.lead_department, func.count(), _count(answered))
+        .where(item.due_date >= period.first, item.due_date <= period.last)
+        .group_by(item.lead_department)
+    )
+    rows.add(query, uow, "supervision_due", "supervision_on_time")
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _metrics(values: Mapping[str, float], scoring: str) -> dict[str, Any]:
+    finished, ratings = values.get("finished", 0), values.get("ratings", 0)
+    bad = values.get("level_4", 0) + values.get("level_5", 0)
+    good = values.get("level_1", 0) + values.get("level_2", 0)
+    measured = values.get("measured", 0)
+    figures: dict[str, Any] = {
+        "finished": int(finished),
+        "on_time_rate": _rate(values.get("on_time", 0), finished),
+        "early_rate": _rate(values.get("early", 0), finished),
+        "overdue": int(values.get("late", 0)),
+        "avg_working_days": round(values["days"] / measured, 2) if measured else None,
+        "ratings": int(ratings),
+        "good_rate": _rate(good, ratings),
+        "bad": int(bad),
+        "rectified_rate": _rate(values.get("rectified", 0), values.get("bad_due", 0)),
+        "proactive_rate": _rate(ratings, finished),
+        "first_time_rate": _rate(values.get("first_time", 0), finished),
+        "supplement_rate": _rate(values.get("supplemented", 0), values.get("decided", 0)),
+        "rejection_rate": _rate(values.get("refused", 0), values.get("decided", 0)),
+        "supervision_on_time_rate": _rate(
+            values.get("supervision_on_time", 0), values.get("supervision_due", 0)
+        ),
+        "ratings_by_level": {str(n): int(values.get(f"level_{n}", 0)) for n in range(1, 6)},
+    }
+    points = sum(SATISFACTION_POINTS[n] * values.get(f"level_{n}", 0) for n in range(1, 6))
+    figures["satisfaction_points"] = round(points / ratings, 2) if ratings else None
+    return figures
+
+
+# ---- weights and the score -----------------------------------------------------------------------
+
+SATISFACTION_POINTS = {1: 10, 2: 8, 3: 6, 4: 3, 5: 0}  # 10/8/6/3/0 per level
+POSITIVE_RATES = (
+    "on_time_rate",
+    "early_rate",
+    "good_rate",
+    "rectified_rate",
+    "proactive_rate",
+    "first_time_rate",
+    "supervision_on_time_rate",
+)
+NEGATIVE_RATES = ("supplement_rate", "rejection_rate")  # lower is better: scored as 1 − rate
+PENALTIES = ("overdue", "bad")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    **{name: 1.0 for name in POSITIVE_RATES + NEGATIVE_RATES},
+    **{name: 1.0 for name in PENALTIES},
+}
+SCORINGS = ("good_rate", "points")  # satisfaction as 好评率, or the 10/8/6/3/0 mapping
+
+
+def score(figures: Mapping[str, Any], weights: Mapping[str, float], scoring: str) -> float | None:
+    """Σ weight × metric over the rates counted (as 0–100), divided by the weights used, less
+    weight × count for each overdue case and bad rating. ``points`` scores satisfaction by
+    the 10/8/6/3/0 mapping (×10) instead of 好评率. None when no rate was counted."""
+    total = used = 0.0
+    for name in POSITIVE_RATES + NEGATIVE_RATES:
+        value = figures.get(name)
+        if name == "good_rate" and scoring == "points":
+            points = figures.get("satisfaction_points")
+            value = None if points is None else points / 10
+        if value is None:
+            continue
+        if name in NEGATIVE_RATES:
+            value = 1 - value
+        total += weights.get(name, 0.0) * value * 100
+        used += weights.get(name, 0.0)
+    if not used:
+        return None
+    penalty = sum(weights.get(name, 0.0) * figures.get(name, 0) for name in PENALTIES)
+    return round(total / used - penalty, 2)
+
+
+# ---- reading scorecards --------------------------------------------------------------------------
+
+
+def _names(uow: UnitOfWork, dimension: str) -> dict[str, str]:
+    if dimension == "clerk":
+        rows = uow.session.execute(select(models.User.username, models.User.display_name))
+        return dict(rows.all())
+    if dimension == "service_item":
+        return dict(
+            uow.session.execute(select(models.ServiceItem.code, models.ServiceItem.name)).all()
+        )
+    names = dict(uow.session.execute(select(models.Department.code, models.Department.name)).all())
+    if dimension == "window":
+        return {code: f"{name}窗口" for code, name in names.items()}
+    return names
+
+
+def visible_keys(uow: UnitOfWork, user: models.User, dimension: str) -> set[str] | None:
+    """The rows the user may read; None: every row. Supervisors and administrators read all,
+    monitors read every row but a clerk's; a department head reads the department's row (its
+    window too) and its clerks'; a clerk reads their own row."""
+    if access.reads_everything(user):
+        return None
+    if "monitor" in user.role_codes and dimension != "clerk":
+        return None
+    headed = headed_departments(uow, user)
+    if dimension == "clerk":
+        keys = {user.username} if access.works_cases(user) or headed else set()
+        if headed:
+            keys |= set(
+                uow.session.scalars(
+                    select(models.User.username)
+                    .join(models.Department, models.Department.id == models.User.department_id)
+                    .where(models.Department.code.in_(headed))
+                )
+            )
+        if keys:
+            return keys
+    elif headed and dimension in ("department", "window"):
+        return set(headed)
+    raise Forbidden("没有查看此绩效考核的权限", code="scorecard_forbidden")
+
+
+def scorecard(
+    uow: UnitOfWork,
+    user: models.User,
+    date_from: Any,
+    date_to: Any,
+    by: str = "department",
+) -> list[dict[str, Any]]:
+    """The rows of one scorecard the user may read, best score first (ranked)."""
+    if by not in DIMENSIONS:
+        raise BadRequest(f"by 应为 {'/'.join(DIMENSIONS)}", {"field": "by"})
+    period = period_of(date_from, date_to)
+    allowed = visible_keys(uow, user, by)
+    rows = _Rows()
+    _case_figures(uow, rows, by, period)
+    _rating_figures(uow, rows, by, period)
+    if by == "department":
+        _supervision_figures(uow, rows, period)
+    names = _names(uow, by)
+    weights = current_weights(uow)
+    items = []
+    for key, values in rows.values.items():
+        if key is None or (allowed is not None and key not in allowed):
+            continue
+        figures = _metrics(values, weights["scoring"])
+        figures["score"] = score(figures, weights["weights"], weights["scoring"])
+        items.append({"key": key, "name": names.get(key, key), **figures})
+    items.sort(key=lambda row: (row["score"] is None, -(row["score"] or 0), row["key"]))
+    for rank, row in enumerate(items, start=1):
+        row["rank"] = rank
+    return items
+
+
+def current_weights(uow: UnitOfWork) -> dict[str, Any]:
+    """The weights in force (default: equal) and how satisfaction is scored."""
+    return {"version": 0, "weights": dict(DEFAULT_WEIGHTS), "scoring": "good_rate"}
+
+
+# ---- drill-down: the case list behind a figure ---------------------------------------------------
+
+DRILL_ARGS = (
+    "finished_from",
+    "finished_to",
+    "on_time",
+    "early",
+    "first_time",
+    "overdue_on",
+    "decided_from",
+    "decided_to",
+    "supplemented",
+    "refused",
+    "rated_from",
+    "rated_to",
+    "bad",
+    "clerk",
+    "window",
+)
+
+
+def _flag(value: str, name: str) -> bool:
+    if value not in ("true", "false"):
+        raise BadRequest(f"{name} 应为 true 或 false", {"field": name})
+    return value == "true"
+
+
+def drill_clauses(args: Mapping[str, str], dialect: str) -> list[ColumnElement[bool]]:
+    """The case-list conditions (``GET /api/v1/cases``) behind each figure of a row:
+
+    - ``finished_from``/``finished_to``: ``finished``, and with ``on_time``/``early``/
+      ``first_time`` (true or false) their rates' numerators;
+    - ``overdue_on`` (with ``finished_from``): ``overdue`` on that day;
+    - ``decided_from``/``decided_to``: the base of ``supplement_rate`` and ``rejection_rate``,
+      with ``supplemented``/``refused`` their numerators;
+    - ``rated_from``/``rated_to``: cases with a counted rating in the period (``bad``: a bad
+      one) — ``ratings`` and ``bad`` where each case was rated once in it;
+    - ``clerk``, ``window``: the row's key for those scorecards (``department`` and
+      ``service_item`` are the list's own filters).
+    """
+    clauses: list[ColumnElement[bool]] = []
+    given = {name: (args.get(name) or "").strip() for name in DRILL_ARGS}
+    finished = _period_args(given, "finished")
+    decided = _period_args(given, "decided")
+    if given["overdue_on"]:
+        day = _date_arg(given["overdue_on"], "overdue_on")
+        clauses.append(_overdue_on(day, finished or Period(day, day), dialect))
+    elif finished:
+        clauses.append(_finished_in(finished))
+    for name, condition in (
+        ("on_time", _on_time(dialect)),
+        ("early", _early(dialect)),
+        ("first_time", _first_time()),
+    ):
+        if given[name]:
+            clauses.append(condition if _flag(given[name], name) else ~condition)
+    if decided:
+        clauses.append(_decided_in(decided))
+    for name, condition in (
+        ("supplemented", models.Case.supplement_rounds > 0),
+        ("refused", _refused()),
+    ):
+        if given[name]:
+            clauses.append(condition if _flag(given[name], name) else ~condition)
+    rated = _period_args(given, "rated")
+    if rated:
+        clauses.append(_rated_in(rated, given["bad"]))
+    if given["clerk"]:
+        clauses.append(_member_clause("clerk", given["clerk"]))
+    if given["window"]:
+        clauses.append(_member_clause("window", given["window"]))
+    return clauses
+
+
+def _rated_in(period: Period, bad: str) -> ColumnElement[bool]:
+    rating = models.Rating
+    conditions = [
+        rating.case_id == models.Case.id,
+        _counted_ratings(),
+        period.holds(rating.rated_at),
+    ]
+    if bad:
+        is_bad = rating.level.in_(BAD_LEVELS)
+        conditions.append(is_bad if _flag(bad, "bad") else ~is_bad)
+    return exists().where(*conditions)
+
+
+def _period_args(given: Mapping[str, str], prefix: str) -> Period | None:
+    first, last = given[f"{prefix}_from"], given[f"{prefix}_to"]
+    if not first and not last:
+        return None
+    return Period(
+        _date_arg(first, f"{prefix}_from") if first else OPEN_START,
+        _date_arg(last, f"{prefix}_to") if last else OPEN_END,
+    )
