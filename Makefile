@@ -6,7 +6,7 @@ BIN     := .venv/bin
 STAMP_PY  := .venv/.installed
 STAMP_NPM := node_modules/.installed
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench bench-million
 
 setup: $(STAMP_PY) $(STAMP_NPM)
 
@@ -39,3 +39,7 @@ lint: setup
 ## Benchmarks (prints numbers; needs PostgreSQL for the PostgreSQL rows)
 bench: setup
 	$(PY) -m bench
+
+## The PostgreSQL benchmark with reads over 1,000,000 generated cases
+bench-million: setup
+	$(PY) -m bench --postgresql-only --cases 1000000

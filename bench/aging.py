@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from engine import models
-from engine.runtime import MAX_SAFE_DEPTH, CaseRun, Changes
+from engine.runtime import MAX_SAFE_DEPTH, PRUNE_AT_DEPTH, CaseRun, Changes
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
 from engine.services.common import load_run, save_run
@@ -28,7 +28,7 @@ from engine.uow import UnitOfWork
 from .api_bench import cpu_ms_per
 from .client import ApiClient, CaseLoop
 from .databases import BenchDatabase
-from .server import Server
+from .server import Farm
 from .settings import AGE_ROUNDS, AGED_HTTP_ROUNDS, APPLICANT, CLERKS, SAVE_SAMPLES, STEP_DATA
 from .stats import median, ratio, summary_ms
 
@@ -188,30 +188,31 @@ def measure_point(db: BenchDatabase, case_no: str, rounds: int, recent: list) ->
     }
 
 
-def http_on_case(server: Server, db: BenchDatabase, case_no: str, rounds: int) -> dict:
-    """Completions of this case over HTTP: latency, server CPU, size of the reply."""
-    client = ApiClient(server.base_url, CLERKS[0])
+def http_on_case(farm: Farm, db: BenchDatabase, case_no: str, rounds: int) -> dict:
+    """Completions of this case over HTTP, each on the other server (a cold cache): latency,
+    server CPU, size of the reply."""
+    client = ApiClient(farm.urls, CLERKS[0])
     try:
         loop = CaseLoop(case_no, *open_task(db, case_no))
-        cpu = server.cpu_seconds()
+        cpu = farm.cpu_seconds()
         samples = [loop.advance(client) for _ in range(rounds * 2)]
         return {
             **summary_ms(samples),
-            "server_cpu_ms": cpu_ms_per(server, cpu, len(samples)),
+            "server_cpu_ms": cpu_ms_per(farm, cpu, len(samples)),
             "response_bytes": client.last_response_bytes,
         }
     finally:
         client.close()
 
 
-def measure(db: BenchDatabase, server: Server) -> dict[str, Any]:
+def measure(db: BenchDatabase, farm: Farm) -> dict[str, Any]:
     """Save cost and size after each of ``AGE_ROUNDS`` rounds, plus HTTP on the aged case."""
     case_no = start_case(db)
     done, points = 0, {}
     for target in AGE_ROUNDS:
         recent = [complete_committed(db, case_no) for _ in range((target - done) * 2)][-10:]
         point = measure_point(db, case_no, target, recent)
-        point["http_complete"] = http_on_case(server, db, case_no, AGED_HTTP_ROUNDS)
+        point["http_complete"] = http_on_case(farm, db, case_no, AGED_HTTP_ROUNDS)
         points[str(target)] = point
         done = target + AGED_HTTP_ROUNDS
     return {"case_no": case_no, "points": points, **_growth(points)}
@@ -219,8 +220,6 @@ def measure(db: BenchDatabase, server: Server) -> dict[str, Any]:
 
 def _growth(points: dict[str, dict[str, Any]]) -> dict[str, Any]:
     first, last = (points[str(r)] for r in (AGE_ROUNDS[0], AGE_ROUNDS[-1]))
-    per_round = (last["depth"] - first["depth"]) / (last["rounds"] - first["rounds"])
-    headroom = (MAX_SAFE_DEPTH - last["depth"]) / per_round if per_round else float("inf")
     return {
         "save_ratio": ratio(last["save_ms"], first["save_ms"]),
         "save_cpu_ratio": ratio(last["save_cpu_ms"], first["save_cpu_ms"]),
@@ -228,8 +227,6 @@ def _growth(points: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "load_ratio": ratio(last["load_ms"], first["load_ms"]),
         "state_ratio": ratio(last["state"]["total_bytes"], first["state"]["total_bytes"]),
         "http_ratio": ratio(last["http_complete"]["p50_ms"], first["http_complete"]["p50_ms"]),
-        "depth_per_round": round(per_round, 2),
+        "prune_at_depth": PRUNE_AT_DEPTH,
         "max_safe_depth": MAX_SAFE_DEPTH,
-        "rounds_left_at_last_point": int(headroom),
-        "max_rounds_estimate": int(last["rounds"] + headroom),
     }

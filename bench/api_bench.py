@@ -1,4 +1,4 @@
-"""Measurements over HTTP against a running ``onewindow serve``."""
+"""Measurements over HTTP against running ``onewindow serve`` processes, round robin."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .client import ApiClient, ApiError, CaseLoop
-from .server import Server
+from .server import Farm
 from .settings import CLERKS, LATENCY_CASES, LATENCY_ROUNDS, START_SAMPLES
 from .stats import summary_ms
 
@@ -32,22 +32,29 @@ def loop_latencies(client: ApiClient, loops: list[CaseLoop], rounds: int) -> lis
     return latencies
 
 
-def cpu_ms_per(server: Server, cpu_before: float, count: int) -> float | None:
+def cpu_ms_per(farm: Farm, cpu_before: float, count: int) -> float | None:
     """Server (worker) CPU milliseconds per request since ``cpu_before``."""
-    used = server.cpu_seconds() - cpu_before
+    used = farm.cpu_seconds() - cpu_before
     return round(used * 1000 / count, 2) if count and used > 0 else None
 
 
-def latencies(server: Server, service_item: str) -> dict[str, Any]:
+def miss_share(loops: list[CaseLoop]) -> float | None:
+    """Completions that landed on another server than the case's previous step (a cache miss
+    there, as the case's version moved on since that server last saw it)."""
+    done = sum(loop.completions for loop in loops)
+    return round(sum(loop.misses for loop in loops) / done, 3) if done else None
+
+
+def latencies(farm: Farm, service_item: str) -> dict[str, Any]:
     """One client, one request at a time: case starts, then completions round the loop."""
-    client = ApiClient(server.base_url, CLERKS[0])
+    client = ApiClient(farm.urls, CLERKS[0])
     try:
-        cpu = server.cpu_seconds()
+        cpu = farm.cpu_seconds()
         loops, starts = start_cases(client, service_item, START_SAMPLES)
-        start_cpu = cpu_ms_per(server, cpu, len(starts))
-        cpu = server.cpu_seconds()
+        start_cpu = cpu_ms_per(farm, cpu, len(starts))
+        cpu = farm.cpu_seconds()
         completes = loop_latencies(client, loops[:LATENCY_CASES], LATENCY_ROUNDS)
-        complete_cpu = cpu_ms_per(server, cpu, len(completes))
+        complete_cpu = cpu_ms_per(farm, cpu, len(completes))
         response_bytes = client.last_response_bytes
     finally:
         client.close()
@@ -57,6 +64,7 @@ def latencies(server: Server, service_item: str) -> dict[str, Any]:
             **summary_ms(completes),
             "server_cpu_ms": complete_cpu,
             "response_bytes": response_bytes,
+            "cache_miss_share": miss_share(loops[:LATENCY_CASES]),
         },
     }
 
@@ -68,6 +76,7 @@ class _Worker:
     client: ApiClient
     loops: list[CaseLoop]
     limit: int
+    all_loops: list[CaseLoop]  # ``loops`` drops a loop that failed
     completions: int = 0
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -88,7 +97,7 @@ class _Worker:
 
 
 def throughput(
-    server: Server,
+    farm: Farm,
     service_item: str,
     clients: int,
     seconds: float,
@@ -97,14 +106,14 @@ def throughput(
 ) -> dict[str, Any]:
     """Completions per second of ``clients`` concurrent clients, each on its own cases."""
     workers = [
-        _new_worker(server.base_url, i, service_item, cases_per_client, limit_per_client)
+        _new_worker(farm.urls, i, service_item, cases_per_client, limit_per_client)
         for i in range(clients)
     ]
     go = threading.Barrier(clients + 1)
     threads = [threading.Thread(target=w.run, args=(seconds, go)) for w in workers]
     for thread in threads:
         thread.start()
-    cpu = server.cpu_seconds()
+    cpu = farm.cpu_seconds()
     go.wait()
     started = time.perf_counter()
     for thread in threads:
@@ -119,14 +128,16 @@ def throughput(
         "completions": done,
         "seconds": round(elapsed, 3),
         "per_second": round(done / elapsed, 1) if elapsed else 0.0,
-        "server_cpu_ms": cpu_ms_per(server, cpu, done),
+        "server_cpu_ms": cpu_ms_per(farm, cpu, done),
         "latency": summary_ms([x for w in workers for x in w.latencies]),
+        "cache_miss_share": miss_share([loop for w in workers for loop in w.all_loops]),
         "errors": len(errors),
         "first_errors": errors[:3],
     }
 
 
-def _new_worker(base_url: str, index: int, service_item: str, cases: int, limit: int) -> _Worker:
-    client = ApiClient(base_url, CLERKS[index % len(CLERKS)])
+def _new_worker(urls: list[str], index: int, service_item: str, cases: int, limit: int) -> _Worker:
+    client = ApiClient(urls, CLERKS[index % len(CLERKS)])
+    client.turn = index % len(urls)  # the clients do not all start on the same server
     loops, _ = start_cases(client, service_item, cases)
-    return _Worker(client, loops, limit)
+    return _Worker(client, loops, limit, list(loops))

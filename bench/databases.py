@@ -13,14 +13,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import demo, models
-from engine.catalogue import read_items, upsert_item
 from engine.db import make_engine, make_session_factory
 from engine.schema import upgrade
-from engine.services.models import deploy_model
 from engine.uow import UnitOfWork
 
-from .settings import MODEL, PASSWORD, PG_ADMIN, ROOT, SOURCE_MODEL
-from .workload import rework_files
+from .settings import MODEL, PASSWORD, PG_ADMIN, ROOT
 
 
 @dataclass
@@ -80,14 +77,10 @@ def _prepared(backend: str, url: str) -> Iterator[BenchDatabase]:
 def _load_demo(sessions: sessionmaker[Session]) -> None:
     with UnitOfWork(sessions) as uow:
         demo.load_all(uow, PASSWORD, ROOT / "workflows", ROOT / "bpmn")
-        deploy_model(uow, None, MODEL, rework_files(), "benchmark workload")
-        [source] = [i for i in read_items(ROOT / "workflows") if i["process_key"] == SOURCE_MODEL]
-        upsert_item(
-            uow, {**source, "code": f"BENCH-{MODEL}", "name": "基准测试事项", "process_key": MODEL}
-        )
 
 
 def _service_item(sessions: sessionmaker[Session]) -> str:
+    """The demo item that runs the benchmarked model."""
     with sessions() as session:
         return session.scalars(
             select(models.ServiceItem.code).where(models.ServiceItem.process_key == MODEL)

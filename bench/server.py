@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,43 @@ class Server:
     def cpu_seconds(self) -> float:
         """User + system CPU the workers have used so far (0 where /proc cannot tell)."""
         return sum(_cpu_seconds(pid) for pid in self.worker_pids())
+
+
+@dataclass(frozen=True)
+class Farm:
+    """Several single-worker servers on one database, the way a load balancer sees them."""
+
+    servers: tuple[Server, ...]
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.base_url for server in self.servers]
+
+    def worker_pids(self) -> list[int]:
+        return [pid for server in self.servers for pid in server.worker_pids()]
+
+    def cpu_seconds(self) -> float:
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def peak_rss_kb(self) -> int:
+        """The largest peak resident size (VmHWM) among the workers."""
+        return max((_peak_rss_kb(pid) for pid in self.worker_pids()), default=0)
+
+
+@contextmanager
+def running_farm(database_url: str, count: int) -> Iterator[Farm]:
+    with ExitStack() as stack:
+        yield Farm(
+            tuple(stack.enter_context(running_server(database_url, 1)) for _ in range(count))
+        )
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmHWM:")), 0)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -85,6 +122,24 @@ def running_server(database_url: str, workers: int = WORKERS, *options: str) -> 
             yield Server(base_url, process.pid)
         finally:
             _stop(process)
+
+
+@contextmanager
+def running_timers(database_url: str, interval: float = 0.2) -> Iterator[int]:
+    """``onewindow timers``, the scheduler as its own process; yields its pid, stopped on exit."""
+    env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url}
+    env.setdefault("ONEWINDOW_SECRET_KEY", secrets.token_hex(16))
+    command = [str(ROOT / ".venv" / "bin" / "onewindow"), "timers", f"--interval={interval}"]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            yield process.pid
+        finally:
+            _stop(process)
+            if process.returncode not in (0, -15):
+                raise RuntimeError(f"onewindow timers ended ({process.returncode}):\n{_tail(log)}")
 
 
 def _wait_ready(process: subprocess.Popen, base_url: str, log) -> None:

@@ -22,8 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def utcnow() -> datetime:
@@ -191,10 +194,42 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# SQL, in the words the partial indexes below and the list filters share (a partial index
+# serves a query only when its condition says the same): a case finished after its due date, in
+# the service center's days (Asia/Shanghai: UTC+8 all year), and an open task.
+FINISHED_LATE = {
+    "postgresql": "status = 'finished' AND "
+    "CAST(timezone('Asia/Shanghai', finished_at) AS DATE) > due_date",
+    "sqlite": "status = 'finished' AND date(finished_at, '+8 hours') > due_date",
+}
+RUNNING_CLOCK = "clock_state = 'running'"
+OPEN_TASK = "state IN ('ready', 'claimed')"
+
+
+def _partial(name: str, *columns: str, where: str | dict[str, str], **kw: Any) -> Index:
+    """An index over the rows ``where`` holds, on both databases."""
+    pg, lite = (where["postgresql"], where["sqlite"]) if isinstance(where, dict) else (where,) * 2
+    return Index(name, *columns, postgresql_where=text(pg), sqlite_where=text(lite), **kw)
+
+
+def _trigram(name: str, column: str) -> Index:
+    """PostgreSQL: substring search (``LIKE '%…%'``) by index (pg_trgm). SQLite, which has no
+    such index, gets a plain one: the same schema on both, and a scan there."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 class Case(Base):
     """A 办件. ``version`` is the optimistic row version: a stale writer gets 409."""
 
     __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_definition", "definition_id"),
+        Index("ix_case_service_item", "service_item_code"),
+        _partial("ix_case_running_due", "due_date", where=RUNNING_CLOCK),
+        _partial("ix_case_finished_late", "id", where=FINISHED_LATE),
+        _trigram("ix_case_case_no_trgm", "case_no"),
+        _trigram("ix_case_applicant_trgm", "applicant_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(64), unique=True)
@@ -250,6 +285,22 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_inbox", "state", "department_code"),
         Index("ix_human_task_case", "case_id"),
+        # inboxes, in their order (due date, then age), over open rows only
+        _partial(
+            "ix_human_task_open_department",
+            "department_code",
+            "due_date",
+            "created_at",
+            "id",
+            where=OPEN_TASK,
+        ),
+        _partial("ix_human_task_open_assignee", "assignee", "due_date", where=OPEN_TASK),
+        _partial(
+            "ix_human_task_open_named",
+            "due_date",
+            "created_at",
+            where=f"{OPEN_TASK} AND candidates IS NOT NULL",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -278,6 +329,13 @@ class HumanTask(Base):
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
 
     case: Mapped[Case] = relationship()
+
+
+def open_task() -> ColumnElement[bool]:
+    """``OPEN_TASK`` as a query's condition, its values written into the SQL: a prepared
+    statement's generic plan could not match a parameter to the partial indexes' condition."""
+    states = bindparam("open_task_states", ("ready", "claimed"), expanding=True)
+    return HumanTask.state.in_(states.render_literal_execute())
 
 
 class CaseEvent(Base):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from engine.db import make_engine, make_session_factory
 from engine.schema import upgrade
 
@@ -24,3 +26,15 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
         yield url
     finally:
         drop()
+
+
+@contextmanager
+def fresh_postgres_sessions(admin_url: str) -> Iterator[tuple[str, sessionmaker[Session]]]:
+    """A ``fresh_postgres`` database: its URL, for servers, and sessions on it, to set up and
+    to look inside."""
+    with fresh_postgres(admin_url) as url:
+        engine = make_engine(url)
+        try:
+            yield url, make_session_factory(engine)
+        finally:
+            engine.dispose()

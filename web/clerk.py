@@ -24,6 +24,7 @@ from engine import access, models
 from engine.camunda import is_bpmn
 from engine.errors import Conflict, DomainError
 from engine.forms import FormInvalid
+from engine.paging import Page
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
 from engine.services import materials as material_service
@@ -44,8 +45,10 @@ APPLICANT_FIELDS = ("kind", "name", "id_type", "id_number", "phone")
 def inbox() -> Any:
     scope = request.args.get("scope", "mine")
     with page_user() as (uow, user):
-        tasks, total = task_service.list_tasks(uow, user, scope=scope, per_page=200)
-        return render_template("clerk/inbox.html", tasks=tasks, total=total, scope=scope)
+        found = task_service.list_tasks(uow, user, scope=scope, per_page=200)
+        return render_template(
+            "clerk/inbox.html", tasks=found.items, total=_total(found), scope=scope
+        )
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -110,8 +113,15 @@ def _task_action(action: Any, task_id: str, done_message: str) -> Any:
 def case_list() -> Any:
     q = request.args.get("q") or None
     with page_user() as (uow, user):
-        cases, total = case_service.list_cases(uow, user, q=q, per_page=100)
-        return render_template("clerk/cases.html", cases=cases, total=total, q=q or "")
+        found = case_service.list_cases(uow, user, q=q, per_page=100)
+        return render_template(
+            "clerk/cases.html", cases=found.items, total=_total(found), q=q or ""
+        )
+
+
+def _total(found: Page) -> str:
+    """``1000+`` where the count stopped (engine/paging.py)."""
+    return f"{found.total}" if found.exact else f"{found.total}+"
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from .. import access, models, views
+from ..clock import add_working_days, step_light
 from ..errors import BadRequest, NotFound
+from ..paging import Page, fetch_page
 from ..runtime import CaseRun
 from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
+from ..workdays import calendar, today
 from . import clock
 from .common import (
     called_models,
@@ -312,26 +316,20 @@ def list_cases(
     light: str | None = None,
     page: int = 1,
     per_page: int = 20,
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of the cases the user may see; ``light`` filters on the computed light.
-
-    A light depends on today and each item's threshold, so that filter is applied to the
-    open cases in Python (bounded by the other filters), then paged.
-    """
+) -> Page:
+    """A page of the cases the user may see, newest first, every filter in SQL — the light too
+    (``light_clause``) — so a page costs about the same at a thousand cases or a million."""
     if light and light not in LIGHTS:
         raise BadRequest(f"light 应为 {'/'.join(LIGHTS)}", {"field": "light"})
-    query = (
-        select(models.Case)
-        .where(access.visible_cases(user))
-        .options(selectinload(models.Case.service_item))
-    )
+    case = models.Case
+    query = select(case).where(access.visible_cases(user)).options(selectinload(case.service_item))
     if status:
-        query = query.where(models.Case.status == status)
+        query = query.where(case.status == status)
     if service_item:
-        query = query.where(models.Case.service_item_code == service_item)
+        query = query.where(case.service_item_code == service_item)
     if department:
         query = query.where(
-            models.Case.id.in_(
+            case.id.in_(
                 select(models.HumanTask.case_id).where(
                     models.HumanTask.department_code == department
                 )
@@ -339,15 +337,55 @@ def list_cases(
         )
     if q:
         like = f"%{q}%"
-        query = query.where(
-            or_(models.Case.case_no.like(like), models.Case.applicant_name.like(like))
-        )
-    query = query.order_by(models.Case.id.desc())
+        query = query.where(or_(case.case_no.like(like), case.applicant_name.like(like)))
     if light:
-        lit = [(c, clock.list_light(uow, c)) for c in uow.session.scalars(query)]
-        lit = [(c, value) for c, value in lit if value == light]
-        shown = lit[(page - 1) * per_page : page * per_page]
-        return [views.case_summary(c, value) for c, value in shown], len(lit)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return [views.case_summary(c, clock.list_light(uow, c)) for c in rows], total
+        query = query.where(light_clause(uow, light))
+    found = fetch_page(uow.session, query.order_by(case.id.desc()), page, per_page)
+    return found.views(lambda c: views.case_summary(c, clock.list_light(uow, c)))
+
+
+def light_clause(uow: UnitOfWork, light: str) -> ColumnElement[bool]:
+    """SQL for ``clock.list_light(case) == light`` today, over the stored due date.
+
+    A running clock is red past its due date; before it, yellow until the first working day
+    whose light is green — a day that depends on the item's limit and threshold, so it is found
+    once per distinct rule with ``clock.step_light`` itself. A stopped clock is red only for a
+    case finished after its due date. The conditions are the partial indexes' own words
+    (``models.RUNNING_CLOCK``, ``models.FINISHED_LATE``), so those indexes serve them.
+    """
+    case = models.Case
+    running = and_(text(models.RUNNING_CLOCK), case.due_date.is_not(None))
+    late = text(models.FINISHED_LATE[uow.session.get_bind().dialect.name])
+    finished_late = and_(case.finished_at.is_not(None), case.due_date.is_not(None), late)
+    now = today()
+    if light == "red":
+        return or_(and_(running, case.due_date < now), and_(not_(running), finished_late))
+    if light == "none":
+        return and_(not_(running), not_(finished_late))
+    windows = [
+        and_(
+            case.service_item_code.in_(codes),
+            case.due_date < first_green if light == "yellow" else case.due_date >= first_green,
+        )
+        for first_green, codes in _first_green_days(uow, now).items()
+    ]
+    return and_(running, case.due_date >= now, or_(false(), *windows))
+
+
+def _first_green_days(uow: UnitOfWork, now: date) -> dict[date, list[str]]:
+    """Service items by the first working day after ``now`` whose light is green for them."""
+    cal = calendar(uow)
+    rules: dict[tuple[int, float], list[str]] = {}
+    for item in uow.session.scalars(select(models.ServiceItem)):
+        days, _unit = clock.limit_of(item)
+        rules.setdefault((days, clock.yellow_ratio(item)), []).append(item.code)
+    firsts: dict[date, list[str]] = {}
+    for (days, ratio), codes in rules.items():
+        ahead = 1
+        while True:  # the yellow window is at most max(1, ratio × limit) working days long
+            day, _provisional = add_working_days(cal, now, ahead)
+            if step_light(cal, day, now, days, ratio) == "green":
+                break
+            ahead += 1
+        firsts.setdefault(day, []).extend(codes)
+    return firsts

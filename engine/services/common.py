@@ -150,7 +150,8 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
     changes = run.changes()
     case.workflow = changes.workflow
     session = uow.session
-    session.flush()  # the case row must exist before its task rows reference it
+    if case.id is None:
+        session.flush()  # a new case row must exist before its task rows reference it
     if changes.deletes:
         session.execute(
             delete(models.WorkflowTask).where(
@@ -223,22 +224,34 @@ def record(
     )
 
 
-def sync_tasks(uow: UnitOfWork, case: models.Case, run: CaseRun) -> TaskSync:
+# The task rows a sync looks at: open ones, an approval chain's step (chains.STEP_STATE) and a
+# task waiting for its added signers (services/operations.py).
+SYNCED_STATES = ("ready", "claimed", "chain", "waiting_sign")
+
+
+def sync_tasks(
+    uow: UnitOfWork,
+    case: models.Case,
+    run: CaseRun,
+    case_rows: list[models.HumanTask] | None = None,
+) -> TaskSync:
     """Bring the ``human_task`` projection in line with the workflow.
 
     Open rows whose workflow task is no longer READY were cancelled by the engine (a boundary
     event, a branch that was not taken); the completed task was already closed by its service.
+    ``case_rows``: the case's rows in ``SYNCED_STATES`` as the caller read them after locking
+    the case, changed only through this session since — one read fewer per completion.
     """
     from . import chains  # approval chain steps (engine/services/chains.py)
 
     ready = {t.id: t for t in run.ready_user_tasks()}
-    open_rows = uow.session.scalars(
-        select(models.HumanTask).where(
-            models.HumanTask.case_id == case.id,
-            # waiting_sign: a task waiting for its added signers (services/operations.py)
-            models.HumanTask.state.in_(("ready", "claimed", chains.STEP_STATE, "waiting_sign")),
-        )
-    ).all()
+    if case_rows is None:
+        case_rows = uow.session.scalars(
+            select(models.HumanTask).where(
+                models.HumanTask.case_id == case.id, models.HumanTask.state.in_(SYNCED_STATES)
+            )
+        ).all()
+    open_rows = [row for row in case_rows if row.state in SYNCED_STATES]
     for row in open_rows:
         if row.id not in ready and row.parent_id is None:
             row.state = "cancelled"

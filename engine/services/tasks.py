@@ -6,17 +6,27 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import object_session, selectinload
+from sqlalchemy import or_, select, union
+from sqlalchemy.orm import joinedload, object_session, selectinload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import check_size, validate_form
+from ..paging import Page, fetch_page
 from ..uow import UnitOfWork
 from . import chains as chain_service
 from . import clock, materials
 from .cases import department_names
-from .common import finish_if_done, load_run, record, save_run, sync_tasks, task_definition
+from .common import (
+    SYNCED_STATES,
+    finish_if_done,
+    load_run,
+    record,
+    save_run,
+    sync_tasks,
+    task_definition,
+)
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
@@ -38,38 +48,47 @@ def list_tasks(
     state: str | None = None,
     page: int = 1,
     per_page: int = 20,
-) -> tuple[list[dict[str, Any]], int]:
-    """An inbox. ``mine``: assigned to me, or unclaimed and claimable by me."""
+) -> Page:
+    """An inbox. ``mine``: assigned to me, or unclaimed and claimable by me.
+
+    Open rows come from partial indexes in the inbox's order (due date, then age). ``mine`` is
+    three kinds of row, each with its own index: the page is the first rows of the union of
+    each kind's first rows (an OR of the three would sort every open task of the department).
+    """
     if scope not in SCOPES:
         raise BadRequest(f"scope 应为 {'/'.join(SCOPES)}", {"field": "scope"})
     if state and state not in TASK_STATES:
         raise BadRequest(f"state 应为 {'/'.join(TASK_STATES)}", {"field": "state"})
     task = models.HumanTask
-    query = select(task).options(selectinload(task.case).selectinload(models.Case.service_item))
+    order = (task.due_date.asc().nulls_last(), task.created_at, task.id)
+    in_state = task.state == state if state else models.open_task()
     if scope == "mine":
-        claimable = (
+        kinds = [
+            task.assignee == user.username,
             (task.assignee.is_(None))
             & chain_service.no_candidates()
             & (task.department_code == user.department_code)
-            & or_(task.role.is_(None), task.role.in_(sorted(user.role_codes)))
-        )
-        named = task.assignee.is_(None) & chain_service.candidate_clause(user.username)
-        query = query.where(or_(task.assignee == user.username, claimable, named))
-    elif scope == "department":
-        query = query.where(
-            task.department_code == user.department_code, access.visible_tasks(user)
-        )
+            & or_(task.role.is_(None), task.role.in_(sorted(user.role_codes))),
+            task.assignee.is_(None)
+            & task.candidates.is_not(None)
+            & chain_service.candidate_clause(user.username),
+        ]
+        firsts = [
+            select(task.id).where(in_state, kind).order_by(*order).limit(page * per_page + 1)
+            for kind in kinds
+        ]
+        ids = union(*(select(first.subquery().c.id) for first in firsts)).subquery()
+        matches = select(task.id).where(in_state, or_(*kinds))
+        query = select(task).where(task.id.in_(select(ids.c.id)))
     else:
-        query = query.where(access.visible_tasks(user))
-    query = query.where(task.state == state) if state else query.where(task.state.in_(OPEN_STATES))
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(
-        query.order_by(task.due_date.is_(None), task.due_date, task.created_at, task.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
+        visible = access.visible_tasks(user)
+        if scope == "department":
+            visible = (task.department_code == user.department_code) & visible
+        query = matches = select(task).where(in_state, visible)
+    query = query.options(selectinload(task.case).selectinload(models.Case.service_item))
+    found = fetch_page(uow.session, query.order_by(*order), page, per_page, matches)
     names = department_names(uow)
-    return [views.task_view(t, names, clock.task_light(uow, t)) for t in rows], total
+    return found.views(lambda t: views.task_view(t, names, clock.task_light(uow, t)))
 
 
 def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
@@ -131,30 +150,47 @@ def _may_act(user: models.User, task: models.HumanTask) -> bool:
     return access.is_candidate(user, task)
 
 
-def _lock_open_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
-    """Read the task with its case row locked: the state seen is the committed one.
+def _lock_open_task(
+    uow: UnitOfWork, user: models.User, task_id: str
+) -> tuple[models.HumanTask, list[models.HumanTask]]:
+    """The open task, read after its case row is locked: the state seen is the committed one.
 
-    Writers to one case take turns on the case row (``FOR UPDATE``; SQLite's write lock), so
-    two clients completing the same task see it open one after the other, never both.
+    Every writer to a case locks the case row first (``FOR UPDATE``; SQLite's write lock) and
+    only then touches its task and timer rows: two clients completing one task see it open one
+    after the other, never both, and a clerk and the timer scheduler never wait for each other
+    in a circle (locking the task row in the same statement as the case could take it first).
+    The read after the lock also brings the case's other open rows, for ``sync_tasks``.
     """
-    row = uow.session.execute(
-        select(models.HumanTask, models.Case)
-        .join(models.Case, models.HumanTask.case_id == models.Case.id)
-        .where(models.HumanTask.id == task_id)
-        .with_for_update(of=(models.HumanTask, models.Case))
+    task = models.HumanTask
+    case = uow.session.scalars(
+        select(models.Case)
+        .where(models.Case.id == select(task.case_id).where(task.id == task_id).scalar_subquery())
+        # the workflow too: the next step of a case usually lands on another worker, which
+        # restores the case (services/common.py load_run) and would read it right after
+        .options(
+            joinedload(models.Case.service_item, innerjoin=True), undefer(models.Case.workflow)
+        )
+        .with_for_update(of=models.Case)
         .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
+    ).one_or_none()
+    if case is None:
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    task = row[0]
-    _require_visible(user, task)
-    if task.state not in OPEN_STATES:
-        raise Conflict(f"任务“{task.name}”已不在待办状态（{task.state}）", code="task_not_open")
-    return task
+    rows = uow.session.scalars(
+        select(task)
+        .where(task.case_id == case.id, or_(task.id == task_id, task.state.in_(SYNCED_STATES)))
+        .execution_options(populate_existing=True)
+    ).all()
+    for row in rows:  # the rows hold their case: the session keeps objects weakly
+        set_committed_value(row, "case", case)
+    [found] = [row for row in rows if row.id == task_id]
+    _require_visible(user, found)
+    if found.state not in OPEN_STATES:
+        raise Conflict(f"任务“{found.name}”已不在待办状态（{found.state}）", code="task_not_open")
+    return found, list(rows)
 
 
 def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
-    task = _lock_open_task(uow, user, task_id)
+    task, _rows = _lock_open_task(uow, user, task_id)
     if not access.is_candidate(user, task):
         raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
     if task.assignee and task.assignee != user.username:
@@ -166,7 +202,7 @@ def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
 
 
 def unclaim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
-    task = _lock_open_task(uow, user, task_id)
+    task, _rows = _lock_open_task(uow, user, task_id)
     if task.assignee and task.assignee != user.username and "admin" not in user.role_codes:
         raise Forbidden("只能取消自己认领的任务", code="not_assignee")
     if task.assignee:
@@ -185,7 +221,7 @@ def complete(
     if not isinstance(data, dict):
         raise BadRequest("data 应为对象", {"field": "data"})
     check_size(data)
-    task = _lock_open_task(uow, user, task_id)
+    task, case_rows = _lock_open_task(uow, user, task_id)
     if task.assignee and task.assignee != user.username:
         if access.is_candidate(user, task):
             raise Conflict(f"任务已被 {task.assignee} 认领", code="task_claimed")
@@ -219,7 +255,7 @@ def complete(
     case.data = run.data
     save_run(uow, case, run)
     record(uow, case, user.username, "complete", task, {"data": data, "comment": comment or ""})
-    synced = sync_tasks(uow, case, run)
+    synced = sync_tasks(uow, case, run, case_rows)
     finish_if_done(uow, case, run, user.username)
     return Completion(case, synced.created, synced.open)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import models
 from engine.services import cases, materials, tasks
@@ -77,4 +77,15 @@ def open_names(make_uow: UowFactory, case_no: str) -> list[str]:
         case = uow.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
         return sorted(
             t.name for t in cases.case_tasks(uow, case) if t.state in ("ready", "claimed")
+        )
+
+
+def event_count(make_uow: UowFactory, case_no: str, action: str) -> int:
+    """How many ``action`` events the case's history holds."""
+    with make_uow() as uow:
+        return uow.session.scalar(
+            select(func.count())
+            .select_from(models.CaseEvent)
+            .join(models.Case, models.Case.id == models.CaseEvent.case_id)
+            .where(models.Case.case_no == case_no, models.CaseEvent.action == action)
         )

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError
 
 from engine.errors import BadRequest, Unauthorized, ValidationFailed
 from engine.models import User
+from engine.paging import Page
 from engine.services import auth as auth_service
 from engine.uow import UnitOfWork
 
@@ -106,8 +107,15 @@ def paging() -> tuple[int, int]:
     return page, per_page
 
 
-def listing(items: list[Any], total: int, page: int, per_page: int) -> Response:
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+def listing(items: list[Any], total: int, page: int, per_page: int, **more: Any) -> Response:
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page, **more})
+
+
+def counted_listing(found: Page, page: int, per_page: int) -> Response:
+    """A list whose count stops at ``engine.paging.COUNT_LIMIT`` (cases, inboxes): beyond it
+    ``total`` is that limit and ``total_exact`` false; ``has_more`` says a page follows."""
+    extra = {"total_exact": found.exact, "has_more": found.has_more}
+    return listing(found.items, found.total, page, per_page, **extra)
 
 
 def json_body() -> dict[str, Any]:

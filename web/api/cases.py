@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from engine.services import cases as case_service
 
-from . import api_call, created, listing, paging, parse_body, request_body, schemas
+from . import api_call, counted_listing, created, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_cases", __name__, description="办件 Cases")
 
@@ -35,13 +35,13 @@ def start_case() -> Any:
 
 
 @blp.get("/cases")
-@blp.response(200, schemas.Page)
+@blp.response(200, schemas.CountedPage)
 @blp.doc(security=[{"bearerAuth": []}])
 def list_cases() -> Any:
     page, per_page = paging()
     args = request.args
     with api_call(write=False) as (uow, user):
-        items, total = case_service.list_cases(
+        found = case_service.list_cases(
             uow,
             user,
             status=args.get("status"),
@@ -51,8 +51,9 @@ def list_cases() -> Any:
             light=args.get("light"),
             page=page,
             per_page=per_page,
+            drill=args,
         )
-    return listing(items, total, page, per_page)
+    return counted_listing(found, page, per_page)
 
 
 @blp.get("/cases/<case_no>")

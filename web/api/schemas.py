@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from engine.paging import COUNT_LIMIT
+
 
 class Loose(Schema):
     """Responses carry more fields than documented; requests may extend the contract."""
@@ -162,6 +164,19 @@ class Page(Loose):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class CountedPage(Page):
+    """Cases and inboxes: counted up to ``COUNT_LIMIT`` matches (engine/paging.py)."""
+
+    total = fields.Integer(
+        metadata={
+            "description": f"匹配总数；超过 {COUNT_LIMIT} 时为 {COUNT_LIMIT}"
+            "，且 total_exact 为 false"
+        }
+    )
+    total_exact = fields.Boolean(metadata={"description": "total 是否为精确总数"})
+    has_more = fields.Boolean(metadata={"description": "是否还有下一页（始终精确）"})
 
 
 # ---- Clock actions beside the flow and the working-day calendar (web/api/clock.py) ----------

@@ -13,18 +13,18 @@ from engine.services.cases import department_names
 from engine.services.clock import task_light
 from engine.views import task_view
 
-from . import api_call, listing, paging, parse_body, request_body, schemas
+from . import api_call, counted_listing, paging, parse_body, request_body, schemas
 
 blp = Blueprint("api_tasks", __name__, description="待办任务 Tasks")
 
 
 @blp.get("/tasks")
-@blp.response(200, schemas.Page)
+@blp.response(200, schemas.CountedPage)
 @blp.doc(security=[{"bearerAuth": []}])
 def list_tasks() -> Any:
     page, per_page = paging()
     with api_call(write=False) as (uow, user):
-        items, total = task_service.list_tasks(
+        found = task_service.list_tasks(
             uow,
             user,
             scope=request.args.get("scope", "mine"),
@@ -32,7 +32,7 @@ def list_tasks() -> Any:
             page=page,
             per_page=per_page,
         )
-    return listing(items, total, page, per_page)
+    return counted_listing(found, page, per_page)
 
 
 @blp.get("/tasks/<task_id>")
