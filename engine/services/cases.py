@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -316,6 +317,7 @@ def list_cases(
     light: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    drill: Mapping[str, str] | None = None,
 ) -> Page:
     """A page of the cases the user may see, newest first, every filter in SQL — the light too
     (``light_clause``) — so a page costs about the same at a thousand cases or a million."""
@@ -335,6 +337,11 @@ def list_cases(
                 )
             )
         )
+    if drill:  # the cases behind a scorecard figure (scorecards.py)
+        from . import scorecards
+
+        dialect = uow.session.get_bind().dialect.name
+        query = query.where(*scorecards.drill_clauses(drill, dialect))
     if q:
         like = f"%{q}%"
         query = query.where(or_(case.case_no.like(like), case.applicant_name.like(like)))
