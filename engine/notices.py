@@ -19,11 +19,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
 from . import models
 from .catalogue import PROCEDURES_BASIS, procedures
 from .clock import ClockReading
+from .definitions import model_elements
 from .errors import NotFound
 from .security import verify_query_password
 from .services import clock as clock_service
@@ -504,7 +506,7 @@ def _supplement(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
     reason = str(data.get("reason") or "").strip()
     if reason:
         notice.closing.append(f"补正说明：{reason}")
-    deadline = _supplement_deadline(facts, step)
+    deadline = _supplement_deadline(uow, facts, step)
     provisional = deadline is not None and calendar(uow).is_provisional(deadline)
     notice.closing.extend(
         [
@@ -527,11 +529,12 @@ def _supplement(uow: UnitOfWork, facts: _Facts, ref: str | None) -> Notice:
     return notice
 
 
-def _supplement_deadline(facts: _Facts, step: models.HumanTask) -> date | None:
+def _supplement_deadline(uow: UnitOfWork, facts: _Facts, step: models.HumanTask) -> date | None:
     """The date set for supplementing, if the record knows one.
 
     The step's form may carry it; else the 补正 step that followed the notice may have a due
-    date (a step limit). Unknown → the window writes it in by hand.
+    date (a step limit), or the model's 补正期限届满 timer on that step's boundary says when the
+    case ends unsupplemented. Unknown → the window writes it in by hand.
     """
     data = step.data or {}
     for key in ("supplement_deadline", "deadline"):
@@ -539,10 +542,58 @@ def _supplement_deadline(facts: _Facts, step: models.HumanTask) -> date | None:
         if found:
             return found
     after = _utc(step.completed_at)
-    for task in facts.all_tasks:
-        if task.spec_name == "supplement" and _utc(task.created_at) >= after and task.due_date:
-            return task.due_date
-    return None
+    follow = next(
+        (t for t in facts.all_tasks if t.spec_name == "supplement" and _utc(t.created_at) >= after),
+        None,
+    )
+    if follow is None:
+        return None
+    if follow.due_date:
+        return follow.due_date
+    return _boundary_timer_due(uow, facts.case, follow)
+
+
+def _boundary_timer_due(uow: UnitOfWork, case: models.Case, task: models.HumanTask) -> date | None:
+    """When a timer on ``task``'s boundary ends it: the waiting timer's row while the step is
+    open; once it closed (the row is gone), the model's literal duration from the step's start."""
+    start = _utc(task.created_at)
+    timers = _boundary_timers(case.definition.files or {}, task.spec_name, start)
+    if not timers:
+        return None
+    rows = uow.session.scalars(
+        select(models.Timer).where(
+            models.Timer.case_id == case.id, models.Timer.name.in_(list(timers))
+        )
+    ).all()
+    waiting = sorted(_utc(row.due_at) for row in rows if _utc(row.due_at) >= start)
+    if waiting:
+        return local_date(waiting[0])
+    literal = sorted(due for due in timers.values() if due is not None)
+    return local_date(literal[0]) if literal else None
+
+
+def _boundary_timers(
+    files: dict[str, str], spec_name: str, start: datetime
+) -> dict[str, datetime | None]:
+    """The timers on a step's boundary by name, each with its due time when the model writes
+    it as a literal duration (``"P30D"``); an expression of case data gives None."""
+    found: dict[str, datetime | None] = {}
+    for element in model_elements(files).values():
+        facets = element["facets"]
+        if facets.get("attached_to") != spec_name or "timer" not in facets:
+            continue
+        kind, _, expression = str(facets["timer"]).partition(": ")
+        literal = expression.strip()
+        due = None
+        if kind == "timeDuration" and literal[:2] in ('"P', "'P"):
+            try:
+                parsed = TimerEventDefinition.parse_iso_duration(literal.strip("\"'"))
+            except Exception:  # SpiffWorkflow raises a bare Exception for a bad duration
+                parsed = None
+            if parsed is not None:
+                due = start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+        found[element["name"]] = due
+    return found
 
 
 def _decision_notice(facts: _Facts) -> Notice:

@@ -15,6 +15,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from markupsafe import Markup
@@ -233,10 +234,13 @@ def intake_item(item_code: str) -> Any:
         step = material_service.intake_form(uow, item_code)
     errors: dict[str, str] = {}
     posted = request.method == "POST"
+    kept: dict[str, material_service.Upload] = {}
     if posted:
-        done = _submit_intake(item_code, guide["materials"], step, errors)
+        done = _submit_intake(item_code, guide["materials"], step, errors, kept)
         if done is not None:
             return done
+    else:  # a fresh page starts a fresh draft
+        material_service.drop_draft_scans(_upload_dir(), _draft_key(item_code))
     focus = next((k for k in errors if not k.startswith("_")), "applicant_name")
     extra_values = parse_form(step["extra"], request.form) if posted else {}
     extra_errors = {k: v for k, v in errors.items() if k in step["extra"]["properties"]}
@@ -263,7 +267,17 @@ def intake_item(item_code: str) -> Any:
         posted=posted,
         errors=errors,
         focus=focus,
+        kept={name: upload.filename for name, upload in kept.items()},
     ), (422 if errors else 200)
+
+
+def _upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def _draft_key(item_code: str) -> str:
+    """One intake draft per login session and item: the scans of a page sent back stay here."""
+    return f"{session.get('sid', '')}:{item_code}"
 
 
 def _count_field(name: str, errors: dict[str, str]) -> int:
@@ -291,15 +305,21 @@ def _page_field(failure: DomainError, key: str) -> str:
 
 
 def _submit_intake(
-    item_code: str, materials: list[dict[str, Any]], step: dict[str, Any], errors: dict[str, str]
+    item_code: str,
+    materials: list[dict[str, Any]],
+    step: dict[str, Any],
+    errors: dict[str, str],
+    kept: dict[str, material_service.Upload],
 ) -> Any | None:
-    """Start, store and decide in one unit of work; None (with ``errors``) to show the page."""
+    """Start, store and decide in one unit of work; None (with ``errors``) to show the page,
+    the scans so far (those chosen now and those kept from before) held in ``kept``."""
     form = request.form
+    draft = _draft_key(item_code)
+    held = material_service.draft_scans(_upload_dir(), draft)
     applicant = {k: form.get(f"applicant_{k}", "").strip() for k in APPLICANT_FIELDS}
     agent = {k: form.get(f"agent_{k}", "").strip() for k in AGENT_FIELDS}
     received: list[material_service.Received] = []
     uploads: list[material_service.Upload] = []
-    had_files = False
     for index, material in enumerate(materials):
         prefix = f"mat-{index}-"
         originals = _count_field(prefix + "originals", errors)
@@ -307,7 +327,6 @@ def _submit_intake(
         ticked = (form.get(prefix + "received") or "").lower() in _TICKED
         upload = request.files.get(prefix + "file")
         if upload is not None and upload.filename:
-            had_files = True
             data = upload.read()
             try:
                 material_service.check_upload(upload.filename, data)
@@ -319,6 +338,12 @@ def _submit_intake(
                         material["name"], upload.filename, upload.mimetype or "", data
                     )
                 )
+        if (
+            material["name"] in held
+            and form.get(prefix + "keep")
+            and not any(u.name == material["name"] for u in uploads)
+        ):
+            uploads.append(held[material["name"]])
         received.append(material_service.Received(material["name"], ticked, originals, copies))
     decision = form.get("decision", "")
     if decision not in step["decisions"]:
@@ -332,7 +357,7 @@ def _submit_intake(
                     item_code,
                     applicant,
                     decision=decision,
-                    upload_dir=Path(current_app.config["UPLOAD_DIR"]),
+                    upload_dir=_upload_dir(),
                     received=received,
                     uploads=uploads,
                     reason=form.get("reason", ""),
@@ -352,6 +377,7 @@ def _submit_intake(
                 errors[_page_field(failure, key)] = _(message)
             errors.setdefault("_form", failure.message)
         else:
+            material_service.drop_draft_scans(_upload_dir(), draft)
             created = _(
                 "办件已创建：%(case_no)s，查询密码 %(password)s", case_no=case_no, password=password
             )
@@ -371,6 +397,8 @@ def _submit_intake(
                 flash(_("不予受理，办件已办结"), "success")
             return redirect(url_for("clerk.case_page", case_no=case_no))
     flash(errors.get("_form") or _("表单填写有误，请检查标红的字段"), "error")
-    if had_files:
-        flash(_("出于安全原因，浏览器不会保留已选择的文件，请重新选择扫描件"), "warning")
+    material_service.keep_draft_scans(_upload_dir(), draft, uploads)
+    kept.update((upload.name, upload) for upload in uploads)
+    if kept:
+        flash(_("已上传的扫描件已保留，无需重新选择"), "warning")
     return None

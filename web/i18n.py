@@ -731,9 +731,14 @@ EN_CATALOG: dict[str, str] = {
     "未找到可由您办理的受理环节，请在办件页面继续办理": (
         "No intake step you can handle was found; please continue on the case page."
     ),
-    "出于安全原因，浏览器不会保留已选择的文件，请重新选择扫描件": (
-        "For security reasons the browser does not keep chosen files; "
-        "please choose the scans again."
+    "已上传的扫描件已保留，无需重新选择": "Uploaded scans are kept; no need to choose them again",
+    "已上传：%(file)s": "Uploaded: %(file)s",
+    "重新选择": "choose again",
+    "居民身份证号码不正确（长度、格式或校验位不符）": (
+        "Invalid resident ID number (length, format or check digit)"
+    ),
+    "统一社会信用代码不正确（长度、格式或校验位不符）": (
+        "Invalid unified social credit code (length, format or check digit)"
     ),
     "缺少必要材料": "Required materials missing",
     "必要材料已收齐": "All required materials received",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, models, views
 from ..clock import add_working_days, step_light
 from ..errors import BadRequest, NotFound
+from ..identity import id_number_problem
 from ..paging import Page, fetch_page
 from ..runtime import CaseRun
 from ..security import hash_query_password, new_query_password
@@ -97,6 +98,13 @@ def _applicant(payload: Any) -> dict[str, str]:
         raise BadRequest(
             "申请人类型应为 person 或 enterprise",
             {"field": "applicant.kind"},
+            code="invalid_applicant",
+        )
+    problem = id_number_problem(str(payload["id_type"]), str(payload["id_number"]))
+    if problem:
+        raise BadRequest(
+            problem,
+            {"fields": {"applicant.id_number": problem}},
             code="invalid_applicant",
         )
     return {k: str(payload.get(k) or "") for k in ("kind", "name", "id_type", "id_number", "phone")}

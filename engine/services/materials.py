@@ -520,6 +520,56 @@ class Upload:
     data: bytes
 
 
+DRAFTS = "intake-drafts"
+
+
+def _draft_manifest(upload_dir: Path, draft: str) -> Path:
+    return Path(upload_dir) / DRAFTS / f"{sha256(draft.encode()).hexdigest()}.json"
+
+
+def keep_draft_scans(upload_dir: Path, draft: str, uploads: list[Upload]) -> None:
+    """Hold the scans of an intake the window must correct (补填), so a validation error never
+    makes the clerk scan again: the content goes to the hashed store, a manifest names it.
+    ``draft`` is the caller's key (one clerk's session and item); one draft per key."""
+    manifest = _draft_manifest(upload_dir, draft)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for upload in uploads:
+        digest = sha256(upload.data).hexdigest()
+        _write_once(upload_dir, digest, upload.data)
+        entries.append(
+            {
+                "name": upload.name,
+                "filename": upload.filename,
+                "content_type": upload.content_type,
+                "sha256": digest,
+            }
+        )
+    manifest.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+
+
+def draft_scans(upload_dir: Path, draft: str) -> dict[str, Upload]:
+    """The scans held for ``draft``, by checklist entry; a missing or damaged draft holds none."""
+    try:
+        entries = json.loads(_draft_manifest(upload_dir, draft).read_text(encoding="utf-8"))
+        return {
+            entry["name"]: Upload(
+                entry["name"],
+                entry["filename"],
+                entry["content_type"],
+                file_path(upload_dir, entry["sha256"]).read_bytes(),
+            )
+            for entry in entries
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def drop_draft_scans(upload_dir: Path, draft: str) -> None:
+    """Forget a draft once its case exists or the clerk starts over; the content stays hashed."""
+    _draft_manifest(upload_dir, draft).unlink(missing_ok=True)
+
+
 @dataclass
 class Intake:
     case: models.Case

@@ -22,7 +22,7 @@ APPLICANT = {
     "kind": "enterprise",
     "name": "青山策略测试商贸有限公司",
     "id_type": "统一社会信用代码",
-    "id_number": "91331082MA2K8Q1X3B",
+    "id_number": "91331082MA2K8Q1X32",
     "phone": "13812345678",
 }
 RECORD_VIOLATIONS = """

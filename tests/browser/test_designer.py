@@ -30,7 +30,7 @@ APPLICANT = {
     "kind": "person",
     "name": "李四",
     "id_type": "居民身份证",
-    "id_number": "330102199202023456",
+    "id_number": "330102199202023450",
     "phone": "13900000000",
 }
 

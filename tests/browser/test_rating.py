@@ -22,7 +22,7 @@ APPLICANT = {
     "kind": "person",
     "name": "王评价",
     "id_type": "居民身份证",
-    "id_number": "330182199203031234",
+    "id_number": "330182199203031235",
     "phone": "13900002222",
 }
 INSTANT = {"decision": "approve", "operator_name": "王评价", "credit_code": "92339901MA2H7K3Q0X"}

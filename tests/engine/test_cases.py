@@ -176,7 +176,7 @@ def stored_rows(uow, case_no: str) -> int:
 
 AGENT = {
     "name": "李帮办",
-    "id_number": "339901199001011234",
+    "id_number": "33990119900101123X",
     "relation": "帮办代办员",
     "authorization_no": "WT-2026-0042",
 }

@@ -48,7 +48,7 @@ ENTERPRISE = {
     "kind": "enterprise",
     "name": "青山权限测试商贸有限公司",
     "id_type": "统一社会信用代码",
-    "id_number": "91331082MA2K8Q1X3B",
+    "id_number": "91331082MA2K8Q1X32",
     "phone": "13812345678",
 }
 INTAKE_ACCEPT = {"decision": "accept", "materials_checked": True}

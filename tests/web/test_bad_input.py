@@ -89,7 +89,7 @@ def test_lone_surrogates_and_nul_bytes_are_400(api, name: str) -> None:
     code = item_code(window, "企业开办")
     body = (
         f'{{"service_item": "{code}", "data": {{}}, "applicant": {{"kind": "enterprise", '
-        f'"name": "{name}", "id_type": "身份证", "id_number": "330101199001011234"}}}}'
+        f'"name": "{name}", "id_type": "身份证", "id_number": "330101199001011238"}}}}'
     )
     assert_client_error(post_raw(window, "/cases", body), 400)
     password = f'{{"username": "window1", "password": "{name}"}}'
@@ -104,7 +104,11 @@ def test_surrogates_in_paths_and_queries_are_not_500(api) -> None:
 
 @pytest.mark.parametrize(
     "applicant",
-    [{"name": "长" * 5000}, {"id_number": "1" * 5000}, {"phone": "1" * 5000}],
+    [
+        {"name": "长" * 5000},
+        {"id_type": "护照", "id_number": "1" * 5000},
+        {"phone": "1" * 5000},
+    ],
     ids=["name", "id_number", "phone"],
 )
 def test_over_long_fields_are_refused_on_postgresql(
@@ -127,3 +131,15 @@ def test_a_crlf_in_next_is_not_500(client) -> None:
     assert response.status_code < 500
     assert "evil" not in response.headers.get("Set-Cookie", "")
     assert "\n" not in response.headers.get("Location", "")
+
+
+@pytest.mark.parametrize(
+    ("id_type", "id_number"),
+    [("统一社会信用代码", "91339901MA2H7K3Q06"), ("居民身份证", "330102199001011235")],
+)
+def test_a_mistyped_check_digit_is_400(api, id_type: str, id_number: str) -> None:
+    window = api("window1")
+    response = window.post("/cases", json=case_body(window, id_type=id_type, id_number=id_number))
+    error = assert_client_error(response, 400)
+    assert error["code"] == "invalid_applicant"
+    assert "applicant.id_number" in error["details"]["fields"]

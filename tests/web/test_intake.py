@@ -31,7 +31,7 @@ APPLICANT = {
     "applicant_kind": "enterprise",
     "applicant_name": "青山综合受理测试有限公司",
     "applicant_id_type": "统一社会信用代码",
-    "applicant_id_number": "91339901MA2K8Q1X3B",
+    "applicant_id_number": "91339901MA2K8Q1X39",
     "applicant_phone": "13812345678",
 }
 # 企业开办: the first six materials are mandatory, the seventh (授权委托书) is not.
@@ -405,9 +405,38 @@ def test_bad_files_are_refused_and_nothing_is_stored(
     error = re.search(r'<p class="field-error" id="mat-2-file-error">(.*?)</p>', page, re.S)
     assert error, "the error is shown at the file's row"
     assert message in html.unescape(error.group(1)) and filename in html.unescape(error.group(1))
-    assert "请重新选择扫描件" in page
+    assert "已上传：ok.pdf" in text_of(page)  # the good scan is held, the refused one is not
     assert case_count(sessions) == before
-    assert stored_files(upload_dir) == files_before
+    assert all(p.read_bytes() != content for p in stored_files(upload_dir) - files_before)
+
+
+def test_scans_survive_a_validation_error(client: FlaskClient, sessions, enterprise: str) -> None:
+    """A mistyped credit code sends the page back; the scans chosen stay and reach the case."""
+    login(client, "window1")
+    names = material_names(sessions, enterprise)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(APPLICANT, "applicant_id_number", "91339901MA2K8Q1X3B")
+        refused = submit(
+            client, enterprise, "accept", files={0: (PDF, "申请书.pdf"), 1: (PNG, "章程.png")}
+        )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'id="applicant_id_number-error">统一社会信用代码不正确', page)
+    assert "已上传：申请书.pdf" in text_of(page) and "已上传：章程.png" in text_of(page)
+    kept = dict(re.findall(r'name="(mat-\d+-keep)" value="(1)"', page))
+    assert sorted(kept) == ["mat-0-keep", "mat-1-keep"]
+
+    # sent again as the page stands (no file chosen again), with the 章程 scan unticked
+    data: dict[str, Any] = {"csrf_token": csrf_token(page), **APPLICANT, "decision": "accept"}
+    data.update((f"mat-{index}-received", "1") for index in MANDATORY)
+    data["mat-0-keep"] = "1"
+    response = client.post(f"/intake/{enterprise}", data=data)
+    row = case_row(sessions, created_case(response))
+    assert [(m["name"], m["sha256"]) for m in row["materials"]] == [
+        (names[0], sha256(PDF).hexdigest())
+    ]
+    # the draft is gone with the case: a new page holds nothing
+    assert "已上传：" not in text_of(client.get(f"/intake/{enterprise}").get_data(as_text=True))
 
 
 def test_another_department_cannot_download_a_material(
@@ -434,21 +463,21 @@ def test_agent_filing_is_recorded_on_the_case(
     login(client, "window1")
     agent = {
         "agent_name": "李代办",
-        "agent_id_number": "330781199001011234",
+        "agent_id_number": "330781199001011232",
         "agent_relation": "委托代理人",
         "agent_authorization_no": "WT-2026-0088",
     }
     case_no = created_case(submit(client, enterprise, "accept", received=range(7), extra=agent))
     assert case_row(sessions, case_no)["agent"] == {
         "name": "李代办",
-        "id_number": "330781199001011234",
+        "id_number": "330781199001011232",
         "relation": "委托代理人",
         "authorization_no": "WT-2026-0088",
     }
     shown = Api(client, "window1").get(f"/cases/{case_no}").get_json()["agent"]
     assert shown["name"] == "李代办" and shown["authorization_no"] == "WT-2026-0088"
     assert shown["relation"] == "委托代理人"
-    assert shown["id_number"] != "330781199001011234", "ID numbers leave the engine masked"
+    assert shown["id_number"] != "330781199001011232", "ID numbers leave the engine masked"
 
 
 def test_an_incomplete_agent_block_is_refused(
@@ -508,7 +537,7 @@ def test_store_material_rules(sessions, enterprise: str, upload_dir: Path) -> No
                 "kind": "person",
                 "name": "张三",
                 "id_type": "身份证",
-                "id_number": "330781199001011234",
+                "id_number": "330781199001011232",
             },
             decision="supplement",
             upload_dir=upload_dir,
@@ -577,7 +606,12 @@ def test_store_material_rules(sessions, enterprise: str, upload_dir: Path) -> No
             uow,
             users["window1"],
             enterprise,
-            {"kind": "person", "name": "李四", "id_type": "身份证", "id_number": "33078119900"},
+            {
+                "kind": "person",
+                "name": "李四",
+                "id_type": "身份证",
+                "id_number": "330781199001011232",
+            },
             decision="accept",
             upload_dir=upload_dir,
             received=[material_service.Received(n, True) for n in names],

@@ -13,7 +13,7 @@ ENTERPRISE = {
     "kind": "enterprise",
     "name": "青山绿水商贸有限公司",
     "id_type": "统一社会信用代码",
-    "id_number": "91331082MA2K8Q1X3B",
+    "id_number": "91331082MA2K8Q1X32",
 }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -87,6 +88,10 @@ def test_supplement_then_acceptance_notices(api, client: FlaskClient) -> None:
     assert "全体股东签署" in html, "the acceptance standard comes from the item's materials"
     assert SUPPLEMENT_REASON in html and case_no in html
     assert f"补字第{case_no}-1号" in html
+    # the 补正 deadline is the model's 补正期限届满 timer (P30D from the notice), not a blank
+    opened = datetime.fromisoformat(window.task_named(case_no, "补正材料")["created_at"])
+    deadline = (opened + timedelta(days=30)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert re.search(rf"请于{cn(deadline.isoformat())}(（暂定）)?前补正", html)
     assert ENTERPRISE["name"] in html
     assert page(client, f"{base}/supplement?ref={intake['id']}") == html
     page(client, f"{base}/supplement?ref=nope", 404)

@@ -17,7 +17,7 @@ APPLICANT = {
     "kind": "person",
     "name": "李评价",
     "id_type": "居民身份证",
-    "id_number": "330182199001011234",
+    "id_number": "330182199001011236",
     "phone": "13900001111",
 }
 INSTANT = {"decision": "approve", "operator_name": "李评价", "credit_code": "92339901MA2H7K3Q0X"}
