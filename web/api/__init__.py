@@ -50,6 +50,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         operations,
         public,
         ratings,
+        scorecards,
         service_items,
         supervision,
         tasks,
@@ -69,6 +70,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         messages,
         public,
         ratings,
+        scorecards,
         incidents,
         supervision,
     )

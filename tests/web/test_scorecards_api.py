@@ -1,0 +1,110 @@
+"""绩效考核 over HTTP (API.md): every figure equals the count of its drill-down list
+(``GET /api/v1/cases``), and who reads which rows, as a matrix."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.uow import UnitOfWork
+
+from ..engine import scorecard_history as history
+
+FROM, TO = history.PERIOD
+FINISHED = {"finished_from": FROM, "finished_to": TO}
+DECIDED = {"decided_from": FROM, "decided_to": TO}
+RATED = {"rated_from": FROM, "rated_to": TO}
+
+# figure -> (the drill-down arguments of its cases, the row's field, the arguments of the
+# rate's base: None for a count, which must equal the list's length itself)
+COUNTS = {
+    "finished": (FINISHED, "finished", None),
+    "overdue": ({**FINISHED, "overdue_on": TO}, "overdue", None),
+    "ratings": (RATED, "ratings", None),  # one rating per case in this history
+    "bad": ({**RATED, "bad": "true"}, "bad", None),
+    "on_time": ({**FINISHED, "on_time": "true"}, "on_time_rate", FINISHED),
+    "early": ({**FINISHED, "early": "true"}, "early_rate", FINISHED),
+    "first_time": ({**FINISHED, "first_time": "true"}, "first_time_rate", FINISHED),
+    "supplemented": ({**DECIDED, "supplemented": "true"}, "supplement_rate", DECIDED),
+    "refused": ({**DECIDED, "refused": "true"}, "rejection_rate", DECIDED),
+}
+
+
+@pytest.fixture
+def built(sessions):
+    with UnitOfWork(sessions) as uow:
+        history.build(uow)
+
+
+def rows(caller, by: str) -> dict[str, dict]:
+    response = caller.get(f"/scorecards?from={FROM}&to={TO}&by={by}&per_page=200")
+    assert response.status_code == 200, response.get_json()
+    return {row["key"]: row for row in response.get_json()["items"]}
+
+
+def drilled(caller, row_filter: dict[str, str], arguments: dict[str, str]) -> int:
+    query = {**row_filter, **arguments, "per_page": 200}
+    response = caller.get("/cases", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["total"]
+
+
+@pytest.mark.parametrize(
+    ("by", "key", "row_filter"),
+    [
+        ("department", "scA", {"department": "scA"}),
+        ("department", "scB", {"department": "scB"}),
+        ("clerk", "sc_a1", {"clerk": "sc_a1"}),
+        ("window", history.WINDOW, {"window": history.WINDOW}),
+    ],
+)
+def test_every_figure_equals_the_count_of_its_cases(api, built, by, key, row_filter):
+    office = api("office1")
+    row = rows(office, by)[key]
+    for figure, (arguments, field, base) in COUNTS.items():
+        if base is None:
+            assert drilled(office, row_filter, arguments) == row[field], figure
+            continue
+        whole = drilled(office, row_filter, base)
+        expected = 0 if row[field] is None else round(row[field] * whole)
+        assert whole or row[field] is None, figure
+        assert drilled(office, row_filter, arguments) == expected, figure
+
+
+# Who reads which rows: (user, by) -> the keys of this history's rows they see, or 403.
+MATRIX = {
+    ("office1", "department"): {"scA", "scB"},
+    ("admin", "clerk"): {"sc_a1", "sc_a2", "sc_b1"},
+    ("sc_heada", "department"): {"scA"},
+    ("sc_heada", "clerk"): {"sc_a1", "sc_a2"},
+    ("sc_heada", "service_item"): 403,
+    ("sc_headb", "department"): {"scB"},
+    ("sc_headb", "clerk"): {"sc_b1"},
+    ("sc_a1", "clerk"): {"sc_a1"},
+    ("sc_a1", "department"): 403,
+    ("sc_a1", "window"): 403,
+    ("monitor1", "department"): {"scA", "scB"},
+    ("monitor1", "clerk"): 403,
+    ("designer1", "department"): 403,
+}
+OURS = {"scA", "scB", "sc_a1", "sc_a2", "sc_b1", "sc_heada", "sc_headb"}
+
+
+@pytest.mark.parametrize(("username", "by"), sorted(MATRIX))
+def test_who_reads_which_rows(api, built, username, by):
+    expected = MATRIX[(username, by)]
+    response = api(username).get(f"/scorecards?from={FROM}&to={TO}&by={by}&per_page=200")
+    if expected == 403:
+        assert response.status_code == 403
+        assert response.get_json()["error"]["code"] == "scorecard_forbidden"
+        return
+    assert response.status_code == 200, response.get_json()
+    assert {row["key"] for row in response.get_json()["items"]} & OURS == expected
+
+
+def test_a_bad_request_is_a_400_and_no_token_a_401(api, built):
+    assert api().get(f"/scorecards?from={FROM}&to={TO}").status_code == 401
+    for query in ("from=2019-03-31&to=2019-03-01", "from=x&to=y", f"from={FROM}&to={TO}&by=x"):
+        response = api("office1").get(f"/scorecards?{query}")
+        assert response.status_code == 400, query
+    assert api("office1").get("/cases?finished_from=2019-13-01").status_code == 400
+    assert api("office1").get("/cases?on_time=maybe").status_code == 400

@@ -1,0 +1,45 @@
+"""绩效考核 scorecards (API.md): the rows of a period by department, window, clerk or service
+item, and the weights of the score. Each figure's cases are ``GET /cases`` with the drill-down
+arguments of engine/services/scorecards.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+
+from engine.services import scorecards as scorecard_service
+
+from . import api_call, listing, paging, schemas
+
+blp = Blueprint("api_scorecards", __name__, description="绩效考核 Scorecards")
+
+
+@blp.get("/scorecards")
+@blp.response(200, schemas.Page)
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(
+    security=[{"bearerAuth": []}],
+    parameters=[
+        {"in": "query", "name": "from", "required": True, "schema": {"type": "string"}},
+        {"in": "query", "name": "to", "required": True, "schema": {"type": "string"}},
+        {
+            "in": "query",
+            "name": "by",
+            "schema": {"type": "string", "enum": list(scorecard_service.DIMENSIONS)},
+        },
+    ],
+)
+def scorecard() -> Any:
+    """The rows the caller may read, ranked by score: supervisors and admins all; a
+    department head the department and its clerks; a clerk their own row; monitors read."""
+    page, per_page = paging()
+    args = request.args
+    with api_call(write=False) as (uow, user):
+        rows = scorecard_service.scorecard(
+            uow, user, args.get("from"), args.get("to"), args.get("by") or "department"
+        )
+    shown = rows[(page - 1) * per_page : page * per_page]
+    return listing(shown, len(rows), page, per_page)
