@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from engine.uow import UnitOfWork
 
@@ -108,3 +111,15 @@ def test_a_bad_request_is_a_400_and_no_token_a_401(api, built):
         assert response.status_code == 400, query
     assert api("office1").get("/cases?finished_from=2019-13-01").status_code == 400
     assert api("office1").get("/cases?on_time=maybe").status_code == 400
+
+
+def test_the_scorecard_downloads_as_a_spreadsheet(api, built):
+    response = api("sc_heada").get(f"/scorecards.xlsx?from={FROM}&to={TO}&by=department")
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    header, *lines = list(sheet.values)
+    assert header[:4] == ("排名", "编码", "名称", "办结件数")
+    assert [line[1:4] for line in lines] == [("scA", "绩效甲局", 4)]
+    assert sheet.cell(row=2, column=5).number_format == "0.0%"
+    assert api("sc_a1").get(f"/scorecards.xlsx?from={FROM}&to={TO}").status_code == 403

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from engine.services import scorecards as scorecard_service
 
 from . import api_call, listing, paging, schemas
+from .supervision import xlsx_response
 
 blp = Blueprint("api_scorecards", __name__, description="绩效考核 Scorecards")
 
@@ -43,3 +44,18 @@ def scorecard() -> Any:
         )
     shown = rows[(page - 1) * per_page : page * per_page]
     return listing(shown, len(rows), page, per_page)
+
+
+@blp.get("/scorecards.xlsx")
+@blp.response(200)
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def scorecard_xlsx() -> Any:
+    """The same table (``from``, ``to``, ``by``) as a spreadsheet, every row the caller reads."""
+    args = request.args
+    by = args.get("by") or "department"
+    with api_call(write=False) as (uow, user):
+        rows = scorecard_service.scorecard(uow, user, args.get("from"), args.get("to"), by)
+    filename, data = scorecard_service.scorecard_xlsx(rows, by, args["from"], args["to"])
+    return xlsx_response(filename, data)
