@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,16 @@ from engine.camunda import is_bpmn
 from engine.errors import Conflict, DomainError
 from engine.forms import FormInvalid
 from engine.paging import Page
+from engine.services import case_export as case_export_service
+from engine.services import case_file as case_file_service
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
 from engine.services import materials as material_service
+from engine.services import operations as ops
 from engine.services import public as public_service
 from engine.services import tasks as task_service
+from engine.services.list_filters import CASE_SORTS, CHANNELS, TASK_SORTS, Filters
+from engine.uow import UnitOfWork
 
 from .auth import login_required, page_user
 from .forms import parse_form, render_form
@@ -39,17 +46,110 @@ from .i18n import gettext as _
 bp = Blueprint("clerk", __name__)
 
 APPLICANT_FIELDS = ("kind", "name", "id_type", "id_number", "phone")
+SCAN_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+PER_PAGE = 50
+TABS = ("todo", "done", "started")  # 待办, 已办, 我发起的 (我受理的); 抄送 is /cc
+
+
+@bp.app_template_filter("when")
+def when(moment: str | None) -> str:
+    """A local ISO moment from the read models as a clerk reads it: ``2025-03-04 09:30``."""
+    return moment[:16].replace("T", " ") if moment else "—"
 
 
 @bp.get("/tasks")
 @login_required
 def inbox() -> Any:
+    """待办 (mine or the department's), 已办 and 我发起的, with filters, sort and pages."""
+    tab = request.args.get("tab", "todo")
+    tab = tab if tab in TABS else "todo"
     scope = request.args.get("scope", "mine")
+    page = _page()
     with page_user() as (uow, user):
-        found = task_service.list_tasks(uow, user, scope=scope, per_page=200)
+        filters = Filters.parse(request.args, CASE_SORTS if tab == "started" else TASK_SORTS)
+        if tab == "started":
+            filters = replace(filters, started_by=user.username)
+            found = case_service.list_cases(
+                uow, user, page=page, per_page=PER_PAGE, filters=filters, **_case_criteria(filters)
+            )
+        else:
+            found = task_service.list_tasks(
+                uow,
+                user,
+                scope="done" if tab == "done" else scope,
+                state=filters.status if tab == "todo" else None,
+                page=page,
+                per_page=PER_PAGE,
+                filters=filters,
+            )
+        people = case_file_service.display_names(uow, [r.get("assignee") for r in found.items])
+        rows = [{**r, "assignee_name": people.get(r.get("assignee") or "")} for r in found.items]
         return render_template(
-            "clerk/inbox.html", tasks=found.items, total=_total(found), scope=scope
+            "clerk/inbox.html",
+            found=found,
+            rows=rows,
+            tab=tab,
+            scope=scope,
+            page=page,
+            filters=filters,
+            args=filters.args(),
+            choices=_choices(uow),
         )
+
+
+@bp.app_context_processor
+def _list_counts() -> dict[str, Any]:
+    return {"list_counts": list_counts}
+
+
+def list_counts() -> dict[str, str]:
+    """The numbers on the list tabs (bounded counts: ``1000+`` beyond engine/paging.py's limit;
+    抄送: the unread copies)."""
+    with page_user() as (uow, user):
+        mine = Filters(started_by=user.username)
+        return {
+            "todo": _total(task_service.list_tasks(uow, user, per_page=1)),
+            "done": _total(task_service.list_tasks(uow, user, scope="done", per_page=1)),
+            "started": _total(case_service.list_cases(uow, user, per_page=1, filters=mine)),
+            "cc": str(ops.unread_copies(uow, user)),
+        }
+
+
+def _choices(uow: UnitOfWork) -> dict[str, Any]:
+    """The options of the list filters: items and departments by name, channels, lights."""
+    items = uow.session.scalars(select(models.ServiceItem).order_by(models.ServiceItem.name))
+    return {
+        "items": [(i.code, i.name) for i in items if not i.internal],
+        "departments": sorted(case_service.department_names(uow).items()),
+        "channels": list(CHANNELS.items()),
+    }
+
+
+def _page() -> int:
+    try:
+        return max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+def landing(task_id: str | None, case_no: str | None = None) -> str:
+    """Where a user goes after acting on a task: the task if they may still see it (a delegate
+    who handed it back may not), else its case if they may, else their inbox."""
+    with page_user() as (uow, user):
+        task = uow.session.get(models.HumanTask, task_id) if task_id else None
+        if task is not None and access.can_see_task(user, task):
+            return url_for("clerk.task_page", task_id=task.id)
+        case_no = task.case.case_no if task is not None else case_no
+        if case_no:
+            try:
+                case_service.visible_case(uow, user, case_no)
+            except DomainError:
+                return url_for("clerk.inbox")
+            return url_for("clerk.case_page", case_no=case_no)
+    return url_for("clerk.inbox")
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -75,15 +175,31 @@ def task_page(task_id: str) -> Any:
             return redirect(url_for("clerk.task_page", task_id=task_id))
         else:
             flash(_("办结") if finished else _("已提交"), "success")
-            return redirect(url_for("clerk.case_page", case_no=case_no))
+            return redirect(_after_completion(case_no))
     form_html = render_form(
         task["form"]["schema"],
         task["form"].get("ui_schema"),
         values if values is not None else task.get("data") or {},
         errors,
     )
+    with page_user() as (uow, user):
+        row = case_service.visible_case(uow, user, task["case_no"])
+        record = case_file_service.case_file(uow, row, with_diagram=True)
+        materials = material_service.list_materials(uow, row)
     status = 422 if errors else 200
-    return render_template("clerk/task.html", task=task, form_html=form_html), status
+    return render_template(
+        "clerk/task.html",
+        task=task,
+        form_html=form_html,
+        record=record,
+        materials=materials,
+    ), status
+
+
+def _after_completion(case_no: str) -> str:
+    """The case page after a completion, or the inbox when the case is no longer the user's
+    to see (a delegate's work handed back to the owner)."""
+    return landing(None, case_no)
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -112,12 +228,44 @@ def _task_action(action: Any, task_id: str, done_message: str) -> Any:
 @bp.get("/cases")
 @login_required
 def case_list() -> Any:
-    q = request.args.get("q") or None
+    """办件查询: every filter, a sort, pages with no cap, and the whole result as .xlsx."""
+    page = _page()
     with page_user() as (uow, user):
-        found = case_service.list_cases(uow, user, q=q, per_page=100)
-        return render_template(
-            "clerk/cases.html", cases=found.items, total=_total(found), q=q or ""
+        filters = Filters.parse(request.args, CASE_SORTS)
+        found = case_service.list_cases(
+            uow, user, page=page, per_page=PER_PAGE, filters=filters, **_case_criteria(filters)
         )
+        return render_template(
+            "clerk/cases.html",
+            found=found,
+            page=page,
+            filters=filters,
+            args=filters.args(),
+            choices=_choices(uow),
+        )
+
+
+@bp.get("/cases/export.xlsx")
+@login_required
+def case_export() -> Any:
+    with page_user() as (uow, user):
+        filters = Filters.parse(request.args, CASE_SORTS)
+        filename, data = case_export_service.cases_xlsx(
+            uow, user, filters, **_case_criteria(filters)
+        )
+    return send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename, max_age=0
+    )
+
+
+def _case_criteria(filters: Filters) -> dict[str, Any]:
+    """The filters ``list_cases`` takes as its own arguments."""
+    return {
+        "status": filters.status,
+        "service_item": filters.service_item,
+        "department": filters.department,
+        "light": filters.light,
+    }
 
 
 def _total(found: Page) -> str:
@@ -170,8 +318,13 @@ def case_page(case_no: str) -> Any:
         row = case_service.visible_case(uow, user, case_no)
         materials = material_service.list_materials(uow, row)
         checklist = material_service.checklist(uow, row)
+        record = case_file_service.case_file(uow, row)
     return render_template(
-        "clerk/case.html", case=case, materials=materials, material_checklist=checklist
+        "clerk/case.html",
+        case=case,
+        materials=materials,
+        material_checklist=checklist,
+        record=record,
     )
 
 
@@ -192,6 +345,9 @@ def material_download(case_no: str, material_id: int) -> Any:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    # previewed inline on the task page: a frame of this site only, and nothing runs in it
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = SCAN_CSP
     return response
 
 

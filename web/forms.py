@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from engine.views import ordered_properties
 from web.i18n import gettext
 
 ID_PREFIX = "field-"
@@ -77,7 +78,7 @@ class _Renderer:
         values = values if isinstance(values, Mapping) else {}
         required = set(schema.get("required") or ())
         parts = []
-        for key, sub in _ordered_properties(schema, ui):
+        for key, sub in ordered_properties(schema, ui):
             sub_ui = ui.get(key) if isinstance(ui.get(key), Mapping) else {}
             value = values[key] if key in values else sub.get("default")
             parts.append(self.field(prefix + key, sub, sub_ui, value, key in required))
@@ -285,26 +286,11 @@ def _choices(schema: Mapping[str, Any]) -> _Choices | None:
     return None
 
 
-def _ordered_properties(
-    schema: Mapping[str, Any], ui: Mapping[str, Any]
-) -> list[tuple[str, Mapping[str, Any]]]:
-    """Properties in ``ui:order``; ``"*"`` stands for the rest, which otherwise come last."""
-    properties = schema.get("properties") or {}
-    order = [key for key in ui.get("ui:order") or () if key == "*" or key in properties]
-    rest = [key for key in properties if key not in order]
-    if "*" in order:
-        star = order.index("*")
-        keys = order[:star] + rest + order[star + 1 :]
-    else:
-        keys = order + rest
-    return [(key, properties[key]) for key in keys]
-
-
 def _focusable_names(
     schema: Mapping[str, Any], ui: Mapping[str, Any], prefix: str
 ) -> Iterable[str]:
     """Visible field names in rendering order, to pick the autofocus target up front."""
-    for key, sub in _ordered_properties(schema, ui):
+    for key, sub in ordered_properties(schema, ui):
         sub_ui = ui.get(key) if isinstance(ui.get(key), Mapping) else {}
         name = prefix + key
         kind = _kind(name, sub, sub_ui)

@@ -15,8 +15,9 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from engine import access, models
+from engine import models
 from engine.errors import DomainError
+from engine.services import case_file as case_file_service
 from engine.services import cases as case_service
 from engine.services import notifications as notification_service
 from engine.services import operations as ops
@@ -24,6 +25,7 @@ from engine.services import tasks as task_service
 
 from .api.operations import attachment_response
 from .auth import login_required, page_user
+from .clerk import landing
 from .database import unit_of_work
 from .i18n import gettext as _
 
@@ -40,15 +42,14 @@ def task_operations(task_id: str) -> dict[str, Any] | None:
     """For the task page's 办理操作 section (None when the task cannot be read)."""
     try:
         with page_user() as (uow, user):
-            data = ops.task_operations(uow, user, task_id)
-            data["people"] = _people(uow)
-            return data
+            return ops.task_operations(uow, user, task_id)
     except DomainError:
         return None
 
 
 def case_operations(case_no: str) -> dict[str, Any] | None:
-    """For the case page's 意见与附件 section: comments, what the user may withdraw, people."""
+    """For the case page's 意见与附件 section: comments, what the user may withdraw, and whom
+    the 抄送 picker offers (exactly whom ``copy_case`` accepts)."""
     try:
         with page_user() as (uow, user):
             case = case_service.visible_case(uow, user, case_no)
@@ -58,15 +59,26 @@ def case_operations(case_no: str) -> dict[str, Any] | None:
                 .where(models.CaseCopy.case_id == case.id)
                 .order_by(models.CaseCopy.created_at)
             )
+            copies = list(copies)
+            names = case_file_service.display_names(
+                uow, [c.username for c in copies] + [c["author"] for c in comments]
+            )
             return {
-                "comments": comments,
+                "comments": [
+                    {**c, "author_name": names.get(c["author"], c["author"])} for c in comments
+                ],
                 "total": total,
                 "withdrawable": ops.withdrawable(uow, user, case),
                 "copies": [
-                    {"username": c.username, "copied_by": c.copied_by, "note": c.note}
+                    {
+                        "username": c.username,
+                        "name": names.get(c.username, c.username),
+                        "copied_by": c.copied_by,
+                        "note": c.note,
+                    }
                     for c in copies
                 ],
-                "people": _people(uow),
+                "people": ops.copy_recipients(uow, user, case),
             }
     except DomainError:
         return None
@@ -90,22 +102,6 @@ def _inject() -> dict[str, Any]:
     }
 
 
-def _people(uow) -> list[dict[str, str]]:
-    """Active users who work cases, for the pickers (username, name, department)."""
-    names = case_service.department_names(uow)
-    return [
-        {
-            "username": u.username,
-            "display_name": u.display_name,
-            "department": names.get(u.department_code, u.department_code),
-        }
-        for u in uow.session.scalars(
-            select(models.User).where(models.User.active).order_by(models.User.username)
-        )
-        if access.works_cases(u)
-    ]
-
-
 def _usernames(field: str) -> list[str]:
     values = request.form.getlist(field)
     return [n for v in values for n in _SEPARATORS.split(v) if n]
@@ -116,6 +112,11 @@ def _usernames(field: str) -> list[str]:
 
 def _task_back(task_id: str) -> Any:
     return redirect(url_for("clerk.task_page", task_id=task_id) + "#operations")
+
+
+def _after(task_id: str, done: bool) -> Any:
+    """Back on the task after a failure; after success wherever the user may still go."""
+    return redirect(landing(task_id)) if done else _task_back(task_id)
 
 
 def _run(action: Any, done: str) -> bool:
@@ -148,38 +149,38 @@ def return_task(task_id: str) -> Any:
 @login_required
 def transfer(task_id: str) -> Any:
     form = request.form
-    _run(
+    done = _run(
         lambda uow, user: ops.transfer(uow, user, task_id, form.get("to_user"), form.get("reason")),
         _("已转办"),
     )
-    return _task_back(task_id)
+    return _after(task_id, done)
 
 
 @bp.post("/tasks/<task_id>/delegate")
 @login_required
 def delegate(task_id: str) -> Any:
     form = request.form
-    _run(
+    done = _run(
         lambda uow, user: ops.delegate(uow, user, task_id, form.get("to_user"), form.get("note")),
         _("已委派"),
     )
-    return _task_back(task_id)
+    return _after(task_id, done)
 
 
 @bp.post("/tasks/<task_id>/add-sign")
 @login_required
 def add_sign(task_id: str) -> Any:
     users, position = _usernames("users"), request.form.get("position")
-    _run(lambda uow, user: ops.add_sign(uow, user, task_id, users, position), _("已加签"))
-    return _task_back(task_id)
+    done = _run(lambda uow, user: ops.add_sign(uow, user, task_id, users, position), _("已加签"))
+    return _after(task_id, done)
 
 
 @bp.post("/tasks/<task_id>/remove-sign")
 @login_required
 def remove_sign(task_id: str) -> Any:
     users = _usernames("users")
-    _run(lambda uow, user: ops.remove_sign(uow, user, task_id, users), _("已减签"))
-    return _task_back(task_id)
+    done = _run(lambda uow, user: ops.remove_sign(uow, user, task_id, users), _("已减签"))
+    return _after(task_id, done)
 
 
 @bp.post("/tasks/<task_id>/sign")
@@ -200,11 +201,11 @@ def sign(task_id: str) -> Any:
 @login_required
 def urge(task_id: str) -> Any:
     note = request.form.get("note", "")
-    _run(lambda uow, user: ops.urge(uow, user, task_id, note), _("已催办"))
+    done = _run(lambda uow, user: ops.urge(uow, user, task_id, note), _("已催办"))
     back = request.form.get("back")
     if back and back.startswith("/") and not back.startswith("//"):
         return redirect(back)
-    return _task_back(task_id)
+    return _after(task_id, done)
 
 
 @bp.post("/tasks/<task_id>/withdraw")
@@ -320,6 +321,8 @@ def copied_to_me() -> Any:
     page = _page()
     with page_user() as (uow, user):
         items, total = ops.list_copies(uow, user, page=page, per_page=PER_PAGE)
+        names = case_file_service.display_names(uow, [c["copied_by"] for c in items])
+        items = [{**c, "copied_by_name": names.get(c["copied_by"])} for c in items]
     return render_template(
         "operations/copies.html", items=items, total=total, page=page, per_page=PER_PAGE
     )

@@ -35,6 +35,7 @@ from .common import (
     sync_tasks,
 )
 from .incidents import open_incidents_of
+from .list_filters import Filters
 
 REGION_CODE = "339901"  # the demo county (青山县); a setting in production
 APPLICANT_KINDS = ("person", "enterprise")
@@ -326,9 +327,11 @@ def list_cases(
     page: int = 1,
     per_page: int = 20,
     drill: Mapping[str, str] | None = None,
+    filters: Filters | None = None,
 ) -> Page:
     """A page of the cases the user may see, newest first, every filter in SQL — the light too
-    (``light_clause``) — so a page costs about the same at a thousand cases or a million."""
+    (``light_clause``) — so a page costs about the same at a thousand cases or a million.
+    ``filters`` add channel, period, applicant, 我发起的 and the sort (list_filters.py)."""
     if light and light not in LIGHTS:
         raise BadRequest(f"light 应为 {'/'.join(LIGHTS)}", {"field": "light"})
     case = models.Case
@@ -355,7 +358,9 @@ def list_cases(
         query = query.where(or_(case.case_no.like(like), case.applicant_name.like(like)))
     if light:
         query = query.where(light_clause(uow, light))
-    found = fetch_page(uow.session, query.order_by(case.id.desc()), page, per_page)
+    filters = filters or Filters()
+    query = query.where(*filters.case_clauses()).order_by(*filters.case_order())
+    found = fetch_page(uow.session, query, page, per_page)
     return found.views(lambda c: views.case_summary(c, clock.list_light(uow, c)))
 
 

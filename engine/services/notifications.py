@@ -12,6 +12,11 @@ Kinds: ``new_task`` (a task for you or your department, an added signature), ``u
 ``returned``, ``cc``, ``delegated`` (also when a delegated task comes back), ``transferred``,
 ``signed`` (the added signers have answered).
 
+A notification about a task closes itself (is marked read) once the task is no longer the
+user's to act on — completed, withdrawn, returned past, cancelled, or taken by someone else
+(claimed by a colleague, transferred, handed back after 委派): ``close_settled`` runs after
+each of those, so the unread count is what is still waiting for the user.
+
 New tasks of a whole department (no assignee) are announced in-app only, with one
 ``INSERT … SELECT`` per task over the department's candidates (``announce_new_tasks``): no
 per-user query, and no SMS to a whole department for each step.
@@ -23,7 +28,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, insert, literal, select, update
+from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
 
 from .. import access, models, views
 from ..errors import NotFound
@@ -233,5 +238,33 @@ def mark_all_read(uow: UnitOfWork, user: models.User) -> int:
         update(note)
         .where(note.username == user.username, note.read_at.is_(None))
         .values(read_at=models.utcnow())
+    )
+    return result.rowcount or 0
+
+
+# Task states in which a notification about the task may still ask for something.
+WAITING_STATES = ("ready", "claimed", "waiting_sign", "sign_pending", "chain")
+
+
+def close_settled(uow: UnitOfWork, case: models.Case) -> int:
+    """Mark read the case's unread task notifications whose task is no longer the recipient's
+    to act on: not open any more, or open with another assignee. One statement per change."""
+    note, task = models.Notification, models.HumanTask
+    still_theirs = exists(
+        select(task.id).where(
+            task.id == note.task_id,
+            task.state.in_(WAITING_STATES),
+            or_(task.assignee.is_(None), task.assignee == note.username),
+        )
+    )
+    uow.session.flush()
+    result = uow.session.execute(
+        update(note)
+        .where(
+            and_(note.case_id == case.id, note.read_at.is_(None), note.task_id.is_not(None)),
+            ~still_theirs,
+        )
+        .values(read_at=models.utcnow())
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

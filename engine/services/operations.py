@@ -77,7 +77,7 @@ from . import tasks as task_service
 from .cases import case_brief, department_names, visible_case
 from .common import load_run, record, save_run, sync_tasks
 from .materials import _write_once, clean_filename, file_path
-from .notifications import candidates_query, notify
+from .notifications import candidates_query, close_settled, notify
 
 OPEN = ("ready", "claimed")
 CHAIN_STEP = "chain"  # an approval-chain step's own row (services/chains.py)
@@ -348,6 +348,7 @@ def _go_back(
         )
     )
     _settle_signs(uow, case)
+    close_settled(uow, case)
     return reopened, closed
 
 
@@ -548,10 +549,10 @@ def transfer(
     previous = task.assignee or user.username
     if target.username == previous:
         raise _invalid("to_user", "不能转办给当前办理人")
-    colleague = target.department_code == task.department_code and access.is_candidate(target, task)
-    if not colleague:
+    if not may_take_over(target, task):
         raise _invalid("to_user", f"{target.username} 不是该任务所在部门的候选办理人")
     task.assignee, task.state = target.username, "claimed"
+    close_settled(uow, task.case)
     record(
         uow,
         task.case,
@@ -572,6 +573,11 @@ def transfer(
     return _result(uow, task)
 
 
+def may_take_over(target: models.User, task: models.HumanTask) -> bool:
+    """转办: to a candidate of the task in its own department."""
+    return target.department_code == task.department_code and access.is_candidate(target, task)
+
+
 def delegate(
     uow: UnitOfWork, user: models.User, task_id: str, to_user: Any, note: Any
 ) -> dict[str, Any]:
@@ -590,6 +596,7 @@ def delegate(
     owner = task.assignee or user.username
     task.owner = owner
     task.assignee, task.state = target.username, "claimed"
+    close_settled(uow, task.case)
     record(
         uow,
         task.case,
@@ -964,14 +971,7 @@ def copy_case(
     if not names:
         raise _invalid("users", "不能只抄送给自己")
     targets = _users(uow, names)
-    involved = {
-        case.intake_department,
-        *uow.session.scalars(
-            select(models.HumanTask.department_code)
-            .where(models.HumanTask.case_id == case.id)
-            .distinct()
-        ),
-    }
+    involved = _involved_departments(uow, case)
     outside = [t.username for t in targets if not access.may_receive_copy(t, involved)]
     if outside:
         raise _invalid(
@@ -1015,6 +1015,57 @@ def copy_case(
     )
     uow.session.flush()
     return [_copy_view(c, case) for c in copies]
+
+
+def unread_copies(uow: UnitOfWork, user: models.User) -> int:
+    """How many cases copied to the user (抄送) they have not opened yet."""
+    copy = models.CaseCopy
+    return (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(copy)
+            .where(copy.username == user.username, copy.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _involved_departments(uow: UnitOfWork, case: models.Case) -> set[str]:
+    return {
+        case.intake_department,
+        *uow.session.scalars(
+            select(models.HumanTask.department_code)
+            .where(models.HumanTask.case_id == case.id)
+            .distinct()
+        ),
+    }
+
+
+def _person(user: models.User, names: dict[str, str]) -> dict[str, str]:
+    return {
+        "username": user.username,
+        "display_name": _display(user),
+        "department": names.get(user.department_code, user.department_code),
+    }
+
+
+def _active_users(uow: UnitOfWork) -> list[models.User]:
+    return list(
+        uow.session.scalars(
+            select(models.User).where(models.User.active).order_by(models.User.username)
+        )
+    )
+
+
+def copy_recipients(uow: UnitOfWork, user: models.User, case: models.Case) -> list[dict[str, str]]:
+    """Who the person picker offers for 抄送: whom ``copy_case`` accepts (the case's
+    departments and the office), the caller left out."""
+    involved, names = _involved_departments(uow, case), department_names(uow)
+    return [
+        _person(u, names)
+        for u in _active_users(uow)
+        if u.username != user.username and access.may_receive_copy(u, involved)
+    ]
 
 
 def list_copies(
@@ -1275,18 +1326,16 @@ def task_operations(uow: UnitOfWork, user: models.User, task_id: str) -> dict[st
         .limit(1)
     ).first()
     can_transfer = plain or (task.state in OPEN and not sign_row and "admin" in user.role_codes)
-    colleagues: list[str] = []
-    if can_transfer:
-        colleagues = [
-            u.username
-            for u in uow.session.scalars(
-                select(models.User)
-                .join(models.Department)
-                .where(models.Department.code == task.department_code, models.User.active)
-                .order_by(models.User.username)
-            )
-            if u.username != (task.assignee or user.username) and access.is_candidate(u, task)
-        ]
+    holder = task.assignee or user.username
+    active = _active_users(uow) if can_transfer or plain else []
+    names = department_names(uow)
+    transferees = [
+        _person(u, names)
+        for u in active
+        if can_transfer and u.username != holder and may_take_over(u, task)
+    ]
+    waiting = {r.assignee for r in signs if r.state in (*OPEN, SIGN_PENDING)}
+    workers = [u for u in active if plain and access.works_cases(u)]
     targets = []
     if plain:
         step = _step_of(uow, task)
@@ -1310,7 +1359,12 @@ def task_operations(uow: UnitOfWork, user: models.User, task_id: str) -> dict[st
         "can_return": plain and bool(targets),
         "return_targets": targets,
         "can_transfer": can_transfer,
-        "colleagues": colleagues,
+        "colleagues": [p["username"] for p in transferees],
+        "transferees": transferees,
+        "delegates": [_person(u, names) for u in workers if u.username != user.username],
+        "signers": [
+            _person(u, names) for u in workers if u.username != holder and u.username not in waiting
+        ],
         "can_delegate": plain,
         "can_add_sign": plain,
         "can_remove_sign": task.assignee == user.username

@@ -40,16 +40,6 @@ STATUSES = {
     "closed": "已关闭",
     "cancelled": "已取消",
 }
-RESULTS = {  # GB/T 39046 办结结果
-    "0": "出证办结",
-    "1": "退回",
-    "2": "作废",
-    "3": "删除",
-    "4": "转报",
-    "5": "补正超时驳回",
-    "6": "准予许可",
-    "7": "不予许可",
-}
 
 # ---- the catalogue and the guide ---------------------------------------------------------------
 
@@ -352,5 +342,5 @@ def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
         "accepted_at": summary["accepted_at"],
         "finished_at": summary["finished_at"],
         "result": result,
-        "result_name": RESULTS.get(str(result)) if result is not None else None,
+        "result_name": views.result_name(result),
     }

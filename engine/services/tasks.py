@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import joinedload, object_session, selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,7 +16,7 @@ from ..forms import check_size, validate_form
 from ..paging import Page, fetch_page
 from ..uow import UnitOfWork
 from . import chains as chain_service
-from . import clock, materials
+from . import clock, materials, notifications
 from .cases import department_names
 from .common import (
     SYNCED_STATES,
@@ -27,10 +27,11 @@ from .common import (
     sync_tasks,
     task_definition,
 )
+from .list_filters import Filters
 
 OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
-SCOPES = ("mine", "department", "all")
+SCOPES = ("mine", "department", "all", "done")  # done: 已办, the steps I completed
 
 
 @dataclass
@@ -48,8 +49,10 @@ def list_tasks(
     state: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    filters: Filters | None = None,
 ) -> Page:
-    """An inbox. ``mine``: assigned to me, or unclaimed and claimable by me.
+    """An inbox. ``mine``: assigned to me, or unclaimed and claimable by me; ``done`` (已办):
+    the steps I completed, latest first. ``filters`` narrow any scope (list_filters.py).
 
     Open rows come from partial indexes in the inbox's order (due date, then age). ``mine`` is
     three kinds of row, each with its own index: the page is the first rows of the union of
@@ -62,6 +65,12 @@ def list_tasks(
     task = models.HumanTask
     order = (task.due_date.asc().nulls_last(), task.created_at, task.id)
     in_state = task.state == state if state else models.open_task()
+    filters = filters or Filters()
+    if scope == "done":
+        in_state = (task.completed_by == user.username) & (task.state == "completed")
+        order = (task.completed_at.desc(), task.id)
+    in_state = and_(in_state, *filters.task_clauses(uow))
+    order = filters.task_order() or order
     if scope == "mine":
         kinds = [
             task.assignee == user.username,
@@ -80,6 +89,8 @@ def list_tasks(
         ids = union(*(select(first.subquery().c.id) for first in firsts)).subquery()
         matches = select(task.id).where(in_state, or_(*kinds))
         query = select(task).where(task.id.in_(select(ids.c.id)))
+    elif scope == "done":
+        query = matches = select(task).where(in_state)
     else:
         visible = access.visible_tasks(user)
         if scope == "department":
@@ -198,6 +209,7 @@ def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
     if task.assignee != user.username:
         task.assignee, task.state = user.username, "claimed"
         record(uow, task.case, user.username, "claim", task)
+        notifications.close_settled(uow, task.case)  # the colleagues' 新待办 of it
     return views.task_view(task, department_names(uow))
 
 
@@ -212,6 +224,20 @@ def unclaim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
 
 
 def complete(
+    uow: UnitOfWork,
+    user: models.User,
+    task_id: str,
+    data: Any,
+    comment: str | None = None,
+) -> Completion:
+    """Complete a step (or hand it on: a signer's answer, a delegate's work, a chain level);
+    the notifications about tasks this settles close themselves."""
+    done = _complete(uow, user, task_id, data, comment)
+    notifications.close_settled(uow, done.case)
+    return done
+
+
+def _complete(
     uow: UnitOfWork,
     user: models.User,
     task_id: str,

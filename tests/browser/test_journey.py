@@ -117,10 +117,11 @@ def test_enterprise_case_from_window_to_licence_review(page: Page) -> None:
     expect(page.get_by_role("status")).to_have_text("已提交")
     expect(open_tasks(page)).to_have_count(1)
     expect(open_tasks(page).first).to_contain_text("营业执照审核")
-    handled = page.locator("table.steps tbody tr").filter(has_text="营业执照承办")
+    handled = page.locator("ol.step-cards > li").filter(has_text="营业执照承办")
     expect(handled).to_contain_text("已完成")
-    expect(handled).to_contain_text("amr1")
-    history = page.locator("ol.timeline > li").filter(has_text="amr1")
+    expect(handled).to_contain_text("市场监管审查员（赵敏）")  # people by their display names
+    expect(handled).to_contain_text("日用百货销售")
+    history = page.locator("ol.timeline > li").filter(has_text="市场监管审查员（赵敏）")
     expect(history.filter(has_text="营业执照承办")).to_have_count(2)  # claimed, then completed
     expect(history.last).to_contain_text(re.compile(r"complete|完成|办理"))
 
@@ -159,13 +160,15 @@ def test_case_page_times_agree_with_the_history(page: Page) -> None:
     start_case(page)
 
     created = page.locator("dl.summary dt", has_text="创建时间").locator(
-        "xpath=following-sibling::dd[1]"
+        "xpath=following-sibling::dd[1]/time"
     )
     started = page.locator("ol.timeline > li").first.locator("time")
     expect(started).to_have_attribute("datetime", re.compile(r"\+08:00$"))
-    shown = datetime.fromisoformat(created.inner_text().strip())
+    shown = datetime.fromisoformat(created.get_attribute("datetime") or "")
     recorded = datetime.fromisoformat(started.get_attribute("datetime") or "")
     assert abs((shown - recorded).total_seconds()) < 60, (shown, recorded)
+    # both read as local time to the minute, as a clerk reads a clock
+    assert created.inner_text().strip() == shown.strftime("%Y-%m-%d %H:%M")
 
 
 def test_english_switch_on_the_inbox(page: Page) -> None:

@@ -110,13 +110,13 @@ def test_reviewer_returns_the_case_to_the_handling_step_with_a_reason(
     expect(page.get_by_role("heading", level=1)).to_have_text(HANDLING)
     returned = page.locator("#operations .returned-reason")
     expect(returned).to_contain_text(REASON)
-    expect(returned).to_contain_text("amr_chief")
+    expect(returned).to_contain_text("市场监管科长（钱伟）")  # by display name
     expect(returned).to_contain_text(REVIEW)
 
     # The case history lists the return, by whom and why.
     page.goto(f"/cases/{case_no}")
     event = page.locator("ol.timeline > li").filter(has_text="退回")
     expect(event).to_have_count(1)
-    expect(event).to_contain_text("amr_chief")
+    expect(event).to_contain_text("市场监管科长（钱伟）")
     expect(event).to_contain_text(HANDLING)
     expect(event).to_contain_text(REASON)
