@@ -1,17 +1,19 @@
 """Who may see and do what — the rules both the HTML pages and the REST API go through.
 
 Department scoping is the default: a clerk sees the cases and tasks of the department they work
-in. Supervision, monitoring and administration read across departments.
+in. Supervision and administration read across departments; a monitor (服务监督员) reads only the
+service items and departments an administrator put in their scope (``models.MonitorScope``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import aliased, object_session
 
 from . import models
 from .errors import Forbidden
 
-READ_ALL_ROLES = frozenset({"admin", "supervisor", "monitor"})
+READ_ALL_ROLES = frozenset({"admin", "supervisor"})
 # Roles that work a department's cases; others (a designer, a service commissioner) see none
 # of their department's cases merely by belonging to it.
 CASE_WORK_ROLES = frozenset({"window", "reviewer", "approver"})
@@ -23,6 +25,31 @@ OFFICE_DEPARTMENT = "office"
 
 def reads_everything(user: models.User) -> bool:
     return bool(user.role_codes & READ_ALL_ROLES)
+
+
+def is_monitor(user: models.User) -> bool:
+    """A monitor reads through their scope, and sees personal data masked (views.for_monitor)."""
+    return "monitor" in user.role_codes and not reads_everything(user)
+
+
+def scope_codes(user: models.User, kind: str):
+    """The service items or departments in a monitor's scope, as a subquery."""
+    scope = models.MonitorScope
+    return select(scope.code).where(scope.username == user.username, scope.kind == kind)
+
+
+def monitored_cases(user: models.User) -> ColumnElement[bool]:
+    """Cases of a service item in scope, or that a department in scope takes part in."""
+    task = aliased(models.HumanTask)
+    return or_(
+        models.Case.service_item_code.in_(scope_codes(user, "service_item")),
+        exists(
+            select(task.id).where(
+                task.case_id == models.Case.id,
+                task.department_code.in_(scope_codes(user, "department")),
+            )
+        ),
+    )
 
 
 def require_acting(user: models.User) -> None:
@@ -46,6 +73,8 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
     """A WHERE clause: cases the user may see."""
     if reads_everything(user):
         return true()
+    if is_monitor(user):
+        return monitored_cases(user)
     copied = exists(  # 抄送: a case copied to the user, for information
         select(models.CaseCopy.id).where(
             models.CaseCopy.case_id == models.Case.id, models.CaseCopy.username == user.username
@@ -74,12 +103,23 @@ def visible_cases(user: models.User) -> ColumnElement[bool]:
 def visible_tasks(user: models.User) -> ColumnElement[bool]:
     if reads_everything(user):
         return true()
+    if is_monitor(user):
+        return models.HumanTask.case_id.in_(select(models.Case.id).where(monitored_cases(user)))
     if not works_cases(user):
         return false()
     return models.HumanTask.department_code == user.department_code
 
 
 def can_see_task(user: models.User, task: models.HumanTask) -> bool:
+    if is_monitor(user):
+        session = object_session(task)
+        return session is not None and bool(
+            session.scalar(
+                select(models.HumanTask.id).where(
+                    models.HumanTask.id == task.id, visible_tasks(user)
+                )
+            )
+        )
     return (
         reads_everything(user)
         or task.assignee == user.username

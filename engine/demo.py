@@ -167,6 +167,32 @@ def load_chains(uow: UnitOfWork) -> int:
     return added
 
 
+# monitor1, a chamber-of-commerce representative, follows market-entity registration, market
+# regulation and the tax office.
+DEMO_MONITOR_SCOPE = (
+    "monitor1",
+    {"service_item": ["企业开办", "个体工商户设立登记"], "department": ["amr", "tax"]},
+)
+
+
+def load_monitor_scope(uow: UnitOfWork) -> int:
+    """Give the demo monitor a scope once (an administrator's later changes stand)."""
+    username, scope = DEMO_MONITOR_SCOPE
+    session = uow.session
+    if session.scalar(
+        select(models.MonitorScope.id).where(models.MonitorScope.username == username)
+    ):
+        return 0
+    items = dict(session.execute(select(models.ServiceItem.name, models.ServiceItem.code)).all())
+    codes = {"service_item": [items[name] for name in scope["service_item"]]}
+    codes["department"] = scope["department"]
+    for kind, values in codes.items():
+        for code in values:
+            session.add(models.MonitorScope(username=username, kind=kind, code=code))
+    session.flush()
+    return sum(len(v) for v in codes.values())
+
+
 def load_all(uow: UnitOfWork, password: str, workflows: Path, bpmn: Path) -> dict:
     """Everything the demo needs, in dependency order: calendar, people, catalogue, models."""
     seeded = workdays.seed(uow)
@@ -174,4 +200,5 @@ def load_all(uow: UnitOfWork, password: str, workflows: Path, bpmn: Path) -> dic
     items = load_catalogue(uow, workflows)
     deployed = deploy_folder(uow, bpmn)
     chains = load_chains(uow)
+    load_monitor_scope(uow)
     return {"calendar_days": seeded, "items": items, "deployed": deployed, "chains": chains}

@@ -764,3 +764,32 @@ class SupervisionSettings(Base):
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitorScope(Base):
+    """What a 服务监督员 follows: one row per service item or department an administrator put
+    in their scope; a monitor reads nothing outside it (engine/access.py)."""
+
+    __tablename__ = "monitor_scope"
+    __table_args__ = (UniqueConstraint("username", "kind", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # service_item | department
+    code: Mapped[str] = mapped_column(String(64))
+
+
+class MonitorOpinion(Base):
+    """A 监督意见 a monitor files; ``supervision_no`` once a supervisor turned it into an item."""
+
+    __tablename__ = "monitor_opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author: Mapped[str] = mapped_column(String(64), index=True)
+    case_no: Mapped[str | None] = mapped_column(String(64))
+    service_item: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    supervision_no: Mapped[str | None] = mapped_column(String(32))

@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         i18n,
         incidents_pages,
+        monitors,
         notices,
         operations_pages,
         public,
@@ -90,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(users_admin.bp)
     app.register_blueprint(incidents_pages.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(monitors.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

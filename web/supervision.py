@@ -361,7 +361,7 @@ def _inject() -> dict[str, Any]:
 def _in_nav() -> bool:
     """Whether the navigation offers 督办: to the roles that read or answer items."""
     user = g.get("user")
-    roles = READ_ALL_ROLES | CASE_WORK_ROLES
+    roles = READ_ALL_ROLES | CASE_WORK_ROLES | {"monitor"}
     return bool(user is not None and user.role_codes & roles)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, false, not_, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from .. import access, models, views
+from .. import access, masking, models, views
 from ..clock import add_working_days, step_light
 from ..errors import BadRequest, NotFound
 from ..identity import id_number_problem
@@ -312,7 +312,7 @@ def get_case(
         view["steps"] = task_views
     if with_diagram:
         view["diagram"] = load_run(uow, case).element_states()
-    return view
+    return masking.for_reader(user, view, masking.personal_fields(definition))
 
 
 def list_cases(
@@ -361,7 +361,9 @@ def list_cases(
     filters = filters or Filters()
     query = query.where(*filters.case_clauses()).order_by(*filters.case_order())
     found = fetch_page(uow.session, query, page, per_page)
-    return found.views(lambda c: views.case_summary(c, clock.list_light(uow, c)))
+    return found.views(
+        lambda c: masking.for_reader(user, views.case_summary(c, clock.list_light(uow, c)))
+    )
 
 
 def light_clause(uow: UnitOfWork, light: str) -> ColumnElement[bool]:

@@ -638,10 +638,12 @@ def _attributed(**match: str) -> ColumnElement[bool]:
 
 
 def visible_ratings(uow: UnitOfWork, user: models.User) -> ColumnElement[bool]:
-    """Supervisors, administrators and monitors: all; a department head: the department's;
-    a clerk: their own; a department handling a bad rating: that rating."""
+    """Supervisors and administrators: all; a monitor: those of the cases in scope; a department
+    head: the department's; a clerk: their own; a department handling a bad rating: that rating."""
     if access.reads_everything(user):
         return true()
+    if access.is_monitor(user):
+        return models.Rating.case_id.in_(select(models.Case.id).where(access.monitored_cases(user)))
     headed = headed_departments(uow, user)
     clauses = [_attributed(username=user.username)]
     clauses += [_attributed(department_code=code) for code in headed]

@@ -132,7 +132,7 @@ def works_for_department(user: models.User) -> bool:
 
 def may_use(user: models.User) -> bool:
     """Whether the user has any business with supervision items at all."""
-    return access.reads_everything(user) or works_for_department(user)
+    return access.reads_everything(user) or access.is_monitor(user) or works_for_department(user)
 
 
 def _require_reader(user: models.User) -> None:
@@ -153,6 +153,15 @@ def involves(department: str) -> ColumnElement[bool]:
 def visible_items(user: models.User) -> ColumnElement[bool]:
     if access.reads_everything(user):
         return true()
+    if access.is_monitor(user):  # items a department in the monitor's scope leads or assists
+        return exists(
+            select(models.SupervisionDepartment.item_id).where(
+                models.SupervisionDepartment.item_id == models.SupervisionItem.id,
+                models.SupervisionDepartment.department_code.in_(
+                    access.scope_codes(user, "department")
+                ),
+            )
+        )
     if not works_for_department(user):
         return false()
     return involves(user.department_code)

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import joinedload, object_session, selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import access, models, views
+from .. import access, masking, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..forms import check_size, validate_form
 from ..paging import Page, fetch_page
@@ -99,7 +99,9 @@ def list_tasks(
     query = query.options(selectinload(task.case).selectinload(models.Case.service_item))
     found = fetch_page(uow.session, query.order_by(*order), page, per_page, matches)
     names = department_names(uow)
-    return found.views(lambda t: views.task_view(t, names, clock.task_light(uow, t)))
+    return found.views(
+        lambda t: masking.for_reader(user, views.task_view(t, names, clock.task_light(uow, t)))
+    )
 
 
 def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
@@ -134,7 +136,9 @@ def get_task(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]
     view["case"] = views.case_summary(task.case, clock.list_light(uow, task.case))
     view["can_complete"] = task.state in OPEN_STATES and _may_act(user, task)
     view["can_claim"] = task.state == "ready" and access.is_candidate(user, task)
-    return view
+    return masking.for_reader(
+        user, view, masking.personal_fields(task_definition(uow.session, task))
+    )
 
 
 # A step's own verdict never carries over: a 受理 shown again after 补正 must not come up with

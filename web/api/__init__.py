@@ -47,6 +47,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         incidents,
         materials,
         messages,
+        monitors,
         operations,
         public,
         ratings,
@@ -73,6 +74,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         scorecards,
         incidents,
         supervision,
+        monitors,
     )
     for module in modules:
         csrf.exempt(module.blp)

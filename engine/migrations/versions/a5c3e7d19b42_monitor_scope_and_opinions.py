@@ -1,0 +1,47 @@
+"""服务监督员: the scope an administrator sets, and the opinions (监督意见) monitors file
+
+Revision ID: a5c3e7d19b42
+Revises: d16a5e0c7f42
+Create Date: 2026-12-06 17:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a5c3e7d19b42"
+down_revision = "d16a5e0c7f42"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "monitor_scope",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("username", "kind", "code"),
+    )
+    op.create_index("ix_monitor_scope_username", "monitor_scope", ["username"])
+    op.create_table(
+        "monitor_opinion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("case_no", sa.String(length=64), nullable=True),
+        sa.Column("service_item", sa.String(length=64), nullable=True),
+        sa.Column("department", sa.String(length=64), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("supervision_no", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_monitor_opinion_author", "monitor_opinion", ["author"])
+    op.create_index("ix_monitor_opinion_created_at", "monitor_opinion", ["created_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("monitor_opinion")
+    op.drop_table("monitor_scope")
