@@ -99,7 +99,14 @@
       if (files[file] === undefined) {
         throw new Error(T('no_such_file', { file: file }));
       }
-      dmn = new window.DmnJS({ container: byId('dmn-canvas') });
+      var translated = { additionalModules: [window.OWTranslate.module] };
+      dmn = new window.DmnJS({  // dmn-js drops common.additionalModules: one per view type
+        container: byId('dmn-canvas'),
+        drd: translated,
+        decisionTable: translated,
+        literalExpression: translated,
+        boxedExpression: translated
+      });
       window.owDecision = { modeler: dmn, files: files, save: save };
       dmn.on('views.changed', function () {
         renderViews();

@@ -110,7 +110,8 @@
     return D.moddleDescriptor().then(function (descriptor) {
       modeler = new window.BpmnJS({
         container: byId('canvas'),
-        moddleExtensions: { spiffworkflow: descriptor }
+        moddleExtensions: { spiffworkflow: descriptor },
+        additionalModules: [window.OWTranslate.module]
       });
       panel = new window.OWSidePanel(modeler, byId('side-panel'), {
         files: function () { return state.files; }
@@ -149,7 +150,8 @@
       if (!state.bpmnName) {
         throw new Error(T('no_bpmn'));
       }
-      return modeler.importXML(state.files[state.bpmnName]);
+      state.loadedXml = state.files[state.bpmnName];
+      return modeler.importXML(state.loadedXml);
     }).then(function (result) {
       if (result.warnings && result.warnings.length && window.console) {
         window.console.warn('designer: import warnings', result.warnings);
@@ -163,8 +165,16 @@
 
   // ---- save / validate / deploy ---------------------------------------------------------------
 
-  /** The files as they are now, the diagram serialized from the modeler. */
+  /**
+   * The files as they are now. The diagram is serialized from the modeler only when it holds an
+   * edit: bpmn-js writes XML its own way, so a model sent back re-serialized but unchanged would
+   * hash differently and deploy as a new version (undoing every edit restores the loaded text).
+   */
   function currentFiles() {
+    if (!modeler.get('commandStack').canUndo()) {
+      state.files[state.bpmnName] = state.loadedXml;
+      return Promise.resolve(state.files);
+    }
     return modeler.saveXML({ format: true }).then(function (result) {
       state.files[state.bpmnName] = result.xml;
       return state.files;
