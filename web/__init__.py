@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         operations_pages,
         public,
         ratings,
+        scorecards,
         security,
         supervision,
         users_admin,
@@ -91,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(users_admin.bp)
     app.register_blueprint(incidents_pages.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(scorecards.bp)
     app.register_blueprint(monitors.bp)
     api.init_app(app, csrf)
     errors.init_app(app)

@@ -15,6 +15,7 @@ bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 PACKAGES = {
     "bpmn-js": "bpmn-js/dist",
     "dmn-js": "dmn-js/dist",
+    "echarts": "echarts/dist",
     "swagger-ui-dist": "swagger-ui-dist",
 }
 

@@ -669,3 +669,53 @@ def scorecard_xlsx(rows: list[dict[str, Any]], by: str, first: str, last: str) -
     out = io.BytesIO()
     book.save(out)
     return f"绩效考核（{DIMENSION_NAMES[by]}）{first}至{last}.xlsx", out.getvalue()
+
+
+# ---- the dashboard's data ------------------------------------------------------------------------
+
+TREND_MONTHS = 12
+
+
+def _months_before(last: date, count: int) -> list[Period]:
+    """The ``count`` calendar months up to the one holding ``last``, oldest first."""
+    periods = []
+    first = last.replace(day=1)
+    for _ in range(count):
+        following = (first + timedelta(days=32)).replace(day=1)
+        periods.append(Period(first, following - timedelta(days=1)))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return periods[::-1]
+
+
+def dashboard(
+    uow: UnitOfWork, user: models.User, date_from: Any, date_to: Any, by: str = "department"
+) -> dict[str, Any]:
+    """What the 绩效考核 page and the 大屏 draw: the rows, each month's finished cases and
+    on-time rate over the rows the user reads, ratings by level, and the open cases by light."""
+    from .cases import light_clause
+
+    rows = scorecard(uow, user, date_from, date_to, by)
+    period = period_of(date_from, date_to)
+    trend = []
+    for month in _months_before(period.last, TREND_MONTHS):
+        monthly = scorecard(uow, user, month.first.isoformat(), month.last.isoformat(), by)
+        finished = sum(row["finished"] for row in monthly)
+        on_time = sum(round((row["on_time_rate"] or 0) * row["finished"]) for row in monthly)
+        trend.append(
+            {
+                "month": month.first.strftime("%Y-%m"),
+                "finished": finished,
+                "on_time_rate": _rate(on_time, finished),
+            }
+        )
+    levels = {str(n): sum(row["ratings_by_level"][str(n)] for row in rows) for n in range(1, 6)}
+    visible = access.visible_cases(user)
+    lights = {
+        light: uow.session.scalar(
+            select(func.count())
+            .select_from(models.Case)
+            .where(visible, models.Case.status == "running", light_clause(uow, light))
+        )
+        for light in ("green", "yellow", "red")
+    }
+    return {"rows": rows, "trend": trend, "ratings_by_level": levels, "lights": lights}
