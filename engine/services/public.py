@@ -18,6 +18,7 @@ from sqlalchemy.orm import undefer
 
 from .. import models, ratelimit, views
 from ..camunda import is_bpmn
+from ..definitions import model_elements
 from ..errors import NotFound
 from ..ratelimit import TooManyAttempts
 from ..safexml import parse_xml
@@ -159,7 +160,60 @@ def guide(uow: UnitOfWork, code: str) -> dict[str, Any]:
             if isinstance(f, dict)
         ],
         "process_key": item.process_key,
+        "steps": _steps(uow, item, names),
     }
+
+
+def _steps(
+    uow: UnitOfWork, item: models.ServiceItem, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """办理流程 as a reader follows it: the deployed model's user tasks in the order its flow
+    reaches them, each with the department that does it (its lane) and its own time limit
+    (``dueWorkingDays``); none while no model is deployed."""
+    try:
+        definition = latest_definition(uow, item.process_key)
+    except NotFound:
+        return []
+    meta: dict[str, dict[str, Any]] = definition.task_meta or {}
+    order = _flow_order(definition.files or {})
+    ranked = sorted(meta, key=lambda task_id: order.get(task_id, len(order)))
+    steps = []
+    for number, task_id in enumerate(ranked, start=1):
+        task = meta[task_id]
+        department = task.get("department") or ""
+        days = task.get("due_working_days")
+        steps.append(
+            {
+                "no": number,
+                "name": task.get("name") or task_id,
+                "department_name": names.get(department) or task.get("lane") or department,
+                "due_working_days": int(days) if str(days or "").isdigit() else None,
+            }
+        )
+    return steps
+
+
+def _flow_order(files: dict[str, str]) -> dict[str, int]:
+    """Each element's place in a breadth-first walk from the start events along sequence flows
+    (and from a step to the events on its boundary), so exception paths come after the way
+    the case normally goes."""
+    elements = model_elements(files)
+    following: dict[str, list[str]] = {}
+    for element in elements.values():
+        facets = element["facets"]
+        if element["type"] == "sequenceFlow" and facets.get("source"):
+            following.setdefault(facets["source"], []).append(facets.get("target") or "")
+        elif element["type"] == "boundaryEvent" and facets.get("attached_to"):
+            following.setdefault(facets["attached_to"], []).append(element["id"])
+    queue = [e["id"] for e in elements.values() if e["type"] == "startEvent"]
+    order: dict[str, int] = {}
+    while queue:
+        current = queue.pop(0)
+        if current in order:
+            continue
+        order[current] = len(order)
+        queue.extend(following.get(current, []))
+    return order
 
 
 # Parts of a model that run it rather than draw it: scripts, conditions, forms and other
@@ -308,6 +362,51 @@ def check_notice_password(
     return False
 
 
+def _timeline(uow: UnitOfWork, case: models.Case, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The case's way so far for the applicant: filed, each step done or under way (name,
+    department, local time) and the end — never who did it or what they wrote."""
+    steps = uow.session.scalars(
+        select(models.HumanTask)
+        .where(
+            models.HumanTask.case_id == case.id,
+            models.HumanTask.state.in_(("completed", "ready", "claimed")),
+        )
+        .order_by(models.HumanTask.created_at, models.HumanTask.id)
+    ).all()
+    entries: list[dict[str, Any]] = [
+        {
+            "name": "提交申请",
+            "department_name": "",
+            "at": views.iso(case.created_at),
+            "state": "done",
+        }
+    ]
+    done = sorted(
+        (t for t in steps if t.state == "completed"),
+        key=lambda t: views.iso(t.completed_at) or "",
+    )
+    for task in [*done, *(t for t in steps if t.state != "completed")]:
+        finished = task.state == "completed"
+        entries.append(
+            {
+                "name": task.name,
+                "department_name": names.get(task.department_code, task.department_code or ""),
+                "at": views.iso(task.completed_at if finished else task.created_at),
+                "state": "done" if finished else "active",
+            }
+        )
+    if case.finished_at is not None:
+        entries.append(
+            {
+                "name": "办结",
+                "department_name": "",
+                "at": views.iso(case.finished_at),
+                "state": "done",
+            }
+        )
+    return entries
+
+
 def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
     """Status, current steps, deadline and light: nothing about the applicant or the data."""
     reading = clock.clock_view(clock.reading(uow, case))
@@ -323,6 +422,7 @@ def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
     ).all()
     result = summary["result"]
     return {
+        "timeline": _timeline(uow, case, names),
         "case_no": summary["case_no"],
         "service_item": summary["service_item"],
         "service_item_name": summary["service_item_name"],

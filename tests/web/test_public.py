@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from engine.services import public as public_service
 from engine.uow import UnitOfWork
 
 from .conftest import csrf_token, race
+from .test_api_journey import complete, receive_materials
 
 ENTERPRISE_ITEM = "11339901MB1622039G4000120010000001"  # 企业开办
 INDIVIDUAL_ITEM = "11339901MB1622039G4000120110000001"  # 个体工商户设立登记
@@ -338,3 +340,49 @@ def test_concurrent_guesses_never_get_past_the_limits(app, api) -> None:
         lambda: lookup(app.test_client(), unknown_case_no(), "000000", 62) for _ in range(15)
     ]
     assert sorted(race(one_client)) == [404] * 10 + [429] * 5
+
+
+def test_guide_lists_the_steps_in_flow_order_and_folds_the_diagram(client: FlaskClient) -> None:
+    """办理流程 as numbered steps from the deployed model: user tasks in the order the flow
+    reaches them, with their lane's department and their own limit; the diagram on demand."""
+    html = client.get(f"/public/items/{ENTERPRISE_ITEM}").get_data(as_text=True)
+    steps = re.search(r'<ol class="step-list">(.*?)</ol>', html, re.S)
+    assert steps, "no step list"
+    rows = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", li)).strip()
+        for li in re.findall(r"<li>(.*?)</li>", steps.group(1), re.S)
+    ]
+    assert rows[:3] == [
+        "受理 综合受理窗口",
+        "补正材料 综合受理窗口",
+        "营业执照承办 市场监督管理局 1 个工作日",
+    ]
+    assert rows[-1] == "出件 综合受理窗口"
+    assert "刻制印章 公安局 1 个工作日" in rows and len(rows) == 8
+    assert re.search(
+        r'<details class="flow-diagram">\s*<summary>查看流程图</summary>'
+        r'\s*<div class="bpmn-diagram"',
+        html,
+    ), "the diagram stays available, folded"
+
+
+def test_track_page_shows_the_steps_so_far_as_a_timeline(api, client: FlaskClient) -> None:
+    case_no, password = start_case(api)
+    window = api("window1")
+    receive_materials(window, case_no)
+    complete(
+        window,
+        window.task_named(case_no, "受理"),
+        {"decision": "accept", "materials_checked": True},
+    )
+    html = post_track(client, case_no, password, 43).get_data(as_text=True)
+    timeline = re.search(r'<ol class="timeline"[^>]*>(.*?)</ol>', html, re.S)
+    assert timeline, "no timeline"
+    steps = re.findall(
+        r'<li class="timeline-step is-(\w+)"[^>]*>\s*<span class="timeline-name">(.*?)</span>',
+        timeline.group(1),
+    )
+    assert steps == [("done", "提交申请"), ("done", "受理"), ("active", "营业执照承办")]
+    assert "市场监督管理局" in timeline.group(1)
+    assert 'aria-current="step"' in timeline.group(1)
+    assert "window1" not in timeline.group(1), "who handled a step is not public"

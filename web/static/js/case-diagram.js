@@ -103,9 +103,23 @@
       });
   }
 
+  /** Draw each diagram; one in a closed <details> (the guide's optional 流程图) when it opens,
+   * since drawn hidden it would be fitted to a box of no size. */
   function renderAll() {
     var containers = document.querySelectorAll('.bpmn-diagram[data-xml-url]');
-    Array.prototype.forEach.call(containers, render);
+    Array.prototype.forEach.call(containers, function (container) {
+      var folded = container.closest('details:not([open])');
+      if (!folded) {
+        render(container);
+        return;
+      }
+      folded.addEventListener('toggle', function opened() {
+        if (folded.open) {
+          folded.removeEventListener('toggle', opened);
+          render(container);
+        }
+      });
+    });
   }
 
   if (document.readyState === 'loading') {
