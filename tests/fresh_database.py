@@ -1,10 +1,13 @@
-"""A PostgreSQL database of one's own, for tests that need a day's first case or real server
-processes: the session database is shared by every other test (tests/conftest.py)."""
+"""A database of one's own, for tests that need a day's first case, real server processes or a
+scheduler pass over every case: the session database is shared by every other test
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,3 +41,19 @@ def fresh_postgres_sessions(admin_url: str) -> Iterator[tuple[str, sessionmaker[
             yield url, make_session_factory(engine)
         finally:
             engine.dispose()
+
+
+@contextmanager
+def fresh_database(database_url: str) -> Iterator[str]:
+    """A new database of the same backend as ``database_url``, migrated, with the demo."""
+    if not database_url.startswith("sqlite"):
+        with fresh_postgres(database_url.rsplit("/", 1)[0] + "/postgres") as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'own.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        load_demo(make_session_factory(engine))
+        engine.dispose()
+        yield url

@@ -3,7 +3,8 @@
 A call activity's ``calledElement`` names a process of the model's own files or the main process
 of another deployed model. The version in force when the call starts is the newest deployed
 version of the model whose newest version has that main process; the runtime pins it for the
-call (engine/runtime.py ``CaseWorkflow``), so a later deploy changes only calls started after it.
+call (``CaseWorkflow`` in engine/runtime/calls.py), so a later deploy changes only calls
+started after it.
 """
 
 from __future__ import annotations

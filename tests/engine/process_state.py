@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import runtime
+from engine.runtime import compiling
 from engine.services import common
 
 
@@ -11,5 +11,5 @@ def fresh_process() -> None:
     with common.RUNS._lock:
         common.RUNS._runs.clear()
     common._definitions.clear()
-    with runtime._compiled_lock:
-        runtime._compiled.clear()
+    with compiling._compiled_lock:
+        compiling._compiled.clear()

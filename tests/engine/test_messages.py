@@ -12,16 +12,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import models, runtime
+from engine import models
 from engine.db import make_engine, make_session_factory
 from engine.errors import Conflict, Forbidden, ModelInvalid, NotFound, ValidationFailed
-from engine.services import cases, common, messages
+from engine.services import cases, messages
 from engine.services.models import deploy_model
 from engine.services.timers import fire_due
 from engine.uow import UnitOfWork
 
 from . import message_models as mm
 from .helpers import ENTERPRISE, case_row, complete, open_names, user
+from .process_state import fresh_process
 
 
 @pytest.fixture(autouse=True)
@@ -209,9 +210,7 @@ def test_a_message_start_event_opens_a_case_of_its_item(uow):
 
 def test_a_message_reaches_a_case_restored_by_a_process_that_never_saw_it(uow, database_url):
     case_no = start(uow, "TEST-MSG-BOUNDARY")
-    common.RUNS._runs.clear()
-    common._definitions.clear()
-    runtime._compiled.clear()
+    fresh_process()
     engine = make_engine(database_url)
     try:
         with UnitOfWork(make_session_factory(engine)) as u:

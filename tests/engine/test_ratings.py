@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from engine import access, models, workdays
+from engine.db import make_engine, make_session_factory
 from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from engine.services import cases, ratings, tasks
 from engine.services.ratings import RatingFilter, RatingInput
 from engine.services.scheduling import run_pass
+from engine.uow import UnitOfWork
 
+from ..fresh_database import fresh_database
 from .helpers import ENTERPRISE, UowFactory, item_code, receive_materials, user
 
 FOOD_STEPS = {
@@ -382,23 +385,31 @@ def test_default_ratings_are_off_by_default_and_never_proactive(uow):
         )
 
 
-def test_the_scheduler_gives_default_ratings_when_the_setting_is_on(uow, sessions):
-    case_no, _password = instant_case(uow)
-    later = models.utcnow() + timedelta(days=30)
-    as_user(uow, "admin", ratings.save_settings, {"default_rating": {"after_days": 15, "level": 2}})
-    try:
-        run_pass(sessions, lambda: later)
-        with uow() as u:
-            rows = ratings.list_ratings(u, user(u, "office1"), RatingFilter(), per_page=200)[0]
-        [default] = [r for r in rows if r["case_no"] == case_no]
-        assert default["default"] and default["level"] == 2
-    finally:
-        as_user(
-            uow,
-            "admin",
-            ratings.save_settings,
-            {"default_rating": {"after_days": None, "level": 2}},
-        )
+def test_the_scheduler_gives_default_ratings_when_the_setting_is_on(database_url):
+    """On a database of its own: the pass gives every finished, unrated case its rating."""
+    with fresh_database(database_url) as url:
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+
+        def own_uow():
+            return UnitOfWork(sessions)
+
+        try:
+            case_no, _password = instant_case(own_uow)
+            later = models.utcnow() + timedelta(days=30)
+            as_user(
+                own_uow,
+                "admin",
+                ratings.save_settings,
+                {"default_rating": {"after_days": 15, "level": 2}},
+            )
+            run_pass(sessions, lambda: later)
+            with own_uow() as u:
+                rows = ratings.list_ratings(u, user(u, "office1"), RatingFilter(), per_page=200)[0]
+            [default] = [r for r in rows if r["case_no"] == case_no]
+            assert default["default"] and default["level"] == 2
+        finally:
+            engine.dispose()
 
 
 # ---- who sees which rating -----------------------------------------------------------------------

@@ -1,62 +1,61 @@
-"""The only module that drives SpiffWorkflow's ``BpmnWorkflow``.
-
-Three jobs:
-
-* compile a deployed model version into specs once per process (``compiled``);
-* restore a case's workflow from its stored pieces and hand back only what changed, so a save
-  costs what the step touched, not the whole history (``CaseRun.changes``);
-* refuse to trust the engine where SpiffWorkflow 3.2.0 is known to lie: its task iterators stop
-  at depth 1000 and then a deep case looks stalled or even completed (ENGINE-NOTES.md). Every
-  run is checked against the complete task dictionary, which has no depth limit, and a case
-  that grows too deep is stopped with a clear error before the library goes blind.
-"""
+"""One case's workflow for one unit of work: act on it, check what SpiffWorkflow concluded, keep
+its history bounded, and hand back what changed."""
 
 from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
-    TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.specs.Join import Join
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .camunda import is_bpmn, to_spiff
-from .dmn import ModelParser
-from .errors import EngineIntegrityError
-from .model_errors import explain, is_model_error
-from .multiinstance import connect_instances, instance_item
-from .safexml import parse_xml
-from .sandbox import SandboxError, evaluate, script_engine
+from ..errors import EngineIntegrityError
+from ..model_errors import explain, is_model_error
+from ..multiinstance import instance_item
+from .calls import CALLS_KEY, CalledModels, CaseWorkflow, called_version, restore_subprocesses
+from .compiling import CompiledModel
+from .events import (
+    MessageWait,
+    correlation_values,
+    message_definitions,
+    timer_definition,
+)
+from .migration import TIMER_STAMPS, MigrationRefused, diff_of, migration_problems
+from .state import (
+    REGISTRY,
+    TIMERS_FLAG,
+    Changes,
+    all_tasks,
+    all_workflows,
+    converter_for,
+    dumps,
+    ordered,
+    process_properties,
+    restore_tasks,
+)
+from .tree import descendants, lineage, merged_branches, stale_merges
 
-TIMERS_FLAG = "onewindow_timers"
 # SpiffWorkflow walks some structures recursively (a boundary event's join checks ancestry one
 # frame per tree level); with Python's default of 1000 frames a deep case would die with a
 # RecursionError before the depth guard below could stop it cleanly. Leave room above the guard.
@@ -70,83 +69,6 @@ MAX_SAFE_DEPTH = 900
 PRUNE_AT_DEPTH = 160
 KEEP_DEPTH = 80
 PRUNED_KEY = "onewindow_pruned"
-
-
-def _make_serializer() -> BpmnWorkflowSerializer:
-    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
-    return BpmnWorkflowSerializer(registry)
-
-
-SERIALIZER = _make_serializer()
-REGISTRY = SERIALIZER.registry
-
-
-class _StateEncoder(json.JSONEncoder):
-    """JSON for task payloads: values SpiffWorkflow leaves raw (datetime, Decimal, UUID)."""
-
-    def default(self, o: Any) -> Any:
-        converted = REGISTRY.convert(o)
-        if converted is o:
-            return super().default(o)
-        return converted
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, cls=_StateEncoder, ensure_ascii=False, separators=(",", ":"))
-
-
-@dataclass(frozen=True)
-class CompiledModel:
-    """A model version's specs, parsed once and shared by every case on that version."""
-
-    process_id: str
-    spec: BpmnProcessSpec
-    subprocess_specs: dict[str, BpmnProcessSpec]
-
-
-def parse_model(files: dict[str, str], process_id: str | None = None) -> ModelParser:
-    """Parse BPMN/DMN texts with XXE-safe lxml trees into a parser holding their specs.
-
-    Camunda Modeler files and Camunda-style unquoted timers are read through ``to_spiff``
-    (engine/camunda.py), which rewrites them into the spiffworkflow dialect in memory, so one
-    parser, one set of task specs and one serializer serve every model. Business rule tasks
-    run ``DecisionEngine`` (engine/dmn.py), which honours every DMN hit policy. The XSD check
-    is deploy's (engine/definitions.py), which reports every error rather than the first.
-    """
-    parser = ModelParser()
-    for name, text in sorted(files.items()):
-        if is_bpmn(name):
-            parser.add_bpmn_xml(to_spiff(parse_xml(text.encode(), name)), name)
-        elif name.endswith(".dmn"):
-            parser.add_dmn_xml(parse_xml(text.encode(), name).getroot(), name)
-    return parser
-
-
-def compile_model(files: dict[str, str], process_id: str) -> CompiledModel:
-    parser = parse_model(files)
-    model = CompiledModel(
-        process_id, parser.get_spec(process_id), _own_subprocess_specs(parser, process_id)
-    )
-    for spec in (model.spec, *model.subprocess_specs.values()):
-        connect_instances(spec)
-        _take_correlations(spec)
-    return model
-
-
-_compiled: dict[tuple[int, str], CompiledModel] = {}
-_compiled_lock = threading.Lock()
-
-
-def compiled(definition_id: int, definition_hash: str, files_loader, process_id: str):
-    """The cached ``CompiledModel`` of a definition; ``files_loader`` is only called on a miss."""
-    key = (definition_id, definition_hash)
-    model = _compiled.get(key)
-    if model is None:
-        model = compile_model(files_loader(), process_id)
-        with _compiled_lock:
-            _compiled[key] = model
-    return model
 
 
 @dataclass
@@ -173,33 +95,12 @@ class PendingTimer:
     due: datetime
 
 
-TIMER_TYPES = (DurationTimerEventDefinition, TimeDateEventDefinition)
-
-
 def _due_from(task: Task, definition: Any, now: datetime) -> datetime:
     expression = task.workflow.script_engine.evaluate(task, definition.expression)
     if isinstance(definition, DurationTimerEventDefinition):
         parsed = TimerEventDefinition.parse_iso_duration(expression)
         return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
     return TimerEventDefinition.get_datetime(expression)
-
-
-@dataclass
-class Changes:
-    """What a save must write: instance properties, task rows to upsert, task ids to delete."""
-
-    workflow: dict[str, Any]
-    upserts: list[tuple[str, str, str]] = field(default_factory=list)
-    deletes: list[str] = field(default_factory=list)
-
-
-def _all_workflows(wf: BpmnWorkflow) -> list[tuple[str, Any]]:
-    return [("", wf)] + [(str(key), sp) for key, sp in wf.subprocesses.items()]
-
-
-def _all_tasks(wf: BpmnWorkflow):
-    for _, workflow in _all_workflows(wf):
-        yield from workflow.tasks.values()
 
 
 class CaseRun:
@@ -247,17 +148,17 @@ class CaseRun:
         wf = CaseWorkflow(model, calls, deserializing=True)
         wf_props = dict(workflow)
         wf.restore_pins(wf_props.get(CALLS_KEY, {}))
-        wf.tasks = _restore_tasks(by_process.get("", {}), wf_props["root"], wf)
+        wf.tasks = restore_tasks(by_process.get("", {}), wf_props["root"], wf)
         wf.task_tree = wf.tasks[UUID(wf_props["root"])]
-        wf_converter = _converter_for(BpmnWorkflow)
+        wf_converter = converter_for(BpmnWorkflow)
         wf_converter.set_default_attributes(wf, wf_props)
         subprocesses = {
-            key: {**props, "tasks": _ordered(by_process.get(key, {}), props["root"])}
+            key: {**props, "tasks": ordered(by_process.get(key, {}), props["root"])}
             for key, props in wf_props.get("subprocesses", {}).items()
         }
-        _restore_subprocesses(subprocesses, wf, wf)
+        restore_subprocesses(subprocesses, wf, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
-        known = {t.id for t in _all_tasks(wf)}
+        known = {t.id for t in all_tasks(wf)}
         run = cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
         run.pruned = set(workflow.get(PRUNED_KEY, ()))
         return run
@@ -266,8 +167,8 @@ class CaseRun:
     def ready_user_tasks(self) -> list[UserTask]:
         """READY manual tasks found through the full task dictionary (no depth limit)."""
         return [
-            _user_task(t)
-            for t in _all_tasks(self.wf)
+            user_task(t)
+            for t in all_tasks(self.wf)
             if t.state == TaskState.READY and t.task_spec.manual
         ]
 
@@ -312,7 +213,7 @@ class CaseRun:
     def element_states(self) -> dict[str, list[str]]:
         """BPMN element ids that are finished, active and still pending, for the diagram."""
         finished, active = set(), set()
-        for t in _all_tasks(self.wf):
+        for t in all_tasks(self.wf):
             bpmn_id = getattr(t.task_spec, "bpmn_id", None)
             if not bpmn_id:
                 continue
@@ -330,7 +231,7 @@ class CaseRun:
         }
 
     def max_depth(self) -> int:
-        return max((t.depth for t in _all_tasks(self.wf)), default=0)
+        return max((t.depth for t in all_tasks(self.wf)), default=0)
 
     # ----- timers ----------------------------------------------------------------------------
     def waiting_timers(self, now: datetime) -> list[PendingTimer]:
@@ -341,8 +242,8 @@ class CaseRun:
         newly waiting timer is re-stamped from ``now`` once and keeps that due moment.
         """
         pending = []
-        for task in _all_tasks(self.wf):
-            definition = _timer_definition(task)
+        for task in all_tasks(self.wf):
+            definition = timer_definition(task)
             if task.state != TaskState.WAITING or definition is None:
                 continue
             if "onewindow_due" not in task.internal_data:
@@ -364,7 +265,7 @@ class CaseRun:
             return False
         task.internal_data["event_fired"] = True
         task.last_state_change = time.time()
-        with _model_errors():
+        with located_errors():
             self.wf.refresh_timers()
         self._advance()
         return True
@@ -372,12 +273,12 @@ class CaseRun:
     # ----- actions ---------------------------------------------------------------------------
     def complete(self, task: Task, data: dict[str, Any]) -> None:
         task.data.update(data)
-        with _model_errors():
+        with located_errors():
             task.run()
         self._advance()
 
     def _advance(self) -> None:
-        with _model_errors():
+        with located_errors():
             self.wf.do_engine_steps()
         # Events no task caught (a signal or escalation thrown for nobody) are SpiffWorkflow's
         # report to the application; nothing here acts on them, and kept they would be saved
@@ -387,12 +288,10 @@ class CaseRun:
 
     def _check_integrity(self) -> None:
         """Compare what the depth-limited iterators concluded with the full task dictionary."""
-        unfinished = [t for t in _all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
+        unfinished = [t for t in all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
         deepest = max((t.depth for t in unfinished), default=0)
         if deepest > PRUNE_AT_DEPTH and self._prune_history():
-            unfinished = [
-                t for t in _all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)
-            ]
+            unfinished = [t for t in all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
             deepest = max((t.depth for t in unfinished), default=0)
         if deepest > MAX_SAFE_DEPTH:
             raise EngineIntegrityError(
@@ -431,7 +330,7 @@ class CaseRun:
             return False
         common: list[Task] | None = None
         for task in open_tasks:
-            line = list(reversed(list(_lineage(task))))  # root first
+            line = list(reversed(list(lineage(task))))  # root first
             if common is None:
                 common = line
                 continue
@@ -443,7 +342,7 @@ class CaseRun:
         if cut_depth < 2:
             return False
         cut, root = common[cut_depth], wf.task_tree
-        kept = {t.id for t in _descendants(cut)} | {root.id}
+        kept = {t.id for t in descendants(cut)} | {root.id}
         gone = [t for t in wf.tasks.values() if t.id not in kept]
         self.pruned.update(
             t.task_spec.bpmn_id
@@ -468,7 +367,7 @@ class CaseRun:
         version unchanged — connections and documentation aside: waiting steps are re-predicted
         on the new version, and finished ones have already taken their path.
         """
-        return _migration_problems(self._migration_plan(model))
+        return migration_problems(self._migration_plan(model))
 
     def migrate(self, model: CompiledModel) -> None:
         """Move the workflow onto ``model``'s specs (SpiffWorkflow's ``migrate_workflow``).
@@ -479,22 +378,22 @@ class CaseRun:
         every task row: each one now points at the new version's specs.
         """
         plan = self._migration_plan(model)
-        problems = _migration_problems(plan)
+        problems = migration_problems(plan)
         if problems:
             raise MigrationRefused(problems)
         stamps = {
-            task.id: {k: v for k, v in task.internal_data.items() if k in _TIMER_STAMPS}
-            for task in _all_tasks(self.wf)
+            task.id: {k: v for k, v in task.internal_data.items() if k in TIMER_STAMPS}
+            for task in all_tasks(self.wf)
             if task.state == TaskState.WAITING
         }
-        last_tasks = {id(wf): wf.last_task for _, wf in _all_workflows(self.wf)}
+        last_tasks = {id(wf): wf.last_task for _, wf in all_workflows(self.wf)}
         self.wf.subprocess_specs = dict(model.subprocess_specs)
         for workflow, new_spec, (_spec_diff, workflow_diff) in plan:
             migrate_workflow(workflow_diff, workflow, new_spec)
             last = last_tasks.get(id(workflow))
             # migrate_workflow drops last_task whatever happens (it compares a Task to uuid keys)
             workflow.last_task = last if last is not None and last.id in workflow.tasks else None
-        for task in _all_tasks(self.wf):
+        for task in all_tasks(self.wf):
             kept = stamps.get(task.id)
             if kept and task.state == TaskState.WAITING:
                 task.internal_data.update(kept)
@@ -519,12 +418,12 @@ class CaseRun:
         """(workflow, its new spec, its ``WorkflowDiff``) for the case and each subprocess —
         what SpiffWorkflow's ``diff_workflow`` computes, keeping each ``SpecDiff`` for the
         attribute-level comparison."""
-        plan = [(self.wf, model.spec, _diff(self.wf, model.spec))]
+        plan = [(self.wf, model.spec, diff_of(self.wf, model.spec))]
         for sp in self.wf.subprocesses.values():
             if self.wf.pin_of(sp) is not None:
                 continue  # a call into another model keeps the version it started on
             new_spec = model.subprocess_specs.get(sp.spec.name)
-            plan.append((sp, new_spec, _diff(sp, new_spec) if new_spec is not None else None))
+            plan.append((sp, new_spec, diff_of(sp, new_spec) if new_spec is not None else None))
         return plan
 
     # ----- going back: 退回 and 撤回 (engine/services/operations.py) ---------------------------
@@ -544,14 +443,14 @@ class CaseRun:
         seen: set[UUID] = set()
 
         def walk(start: Task) -> None:
-            for step in _lineage(start):
+            for step in lineage(start):
                 if step.id in seen:
                     return
                 seen.add(step.id)
                 if step.state == TaskState.COMPLETED and step.task_spec.manual:
                     found[step.id] = step
                 if isinstance(step.task_spec, Join) and step.state == TaskState.COMPLETED:
-                    for branch_end in _merged_branches(step):
+                    for branch_end in merged_branches(step):
                         walk(branch_end)
 
         walk(task)
@@ -562,7 +461,7 @@ class CaseRun:
                 continue
             if name not in latest or step.last_state_change > latest[name].last_state_change:
                 latest[name] = step
-        return [_user_task(t) for t in sorted(latest.values(), key=lambda t: t.last_state_change)]
+        return [user_task(t) for t in sorted(latest.values(), key=lambda t: t.last_state_change)]
 
     def reset_impact(self, step: str) -> list[tuple[str, str]] | None:
         """What ``reset_to(step)`` would undo: ``(task id, state)`` of each user task it would
@@ -570,9 +469,9 @@ class CaseRun:
         task = self._completed_step(step)
         if task is None:
             return None
-        undone = _descendants(task)[1:]
-        for join in _stale_merges(task):
-            undone.extend(_descendants(join)[1:])
+        undone = descendants(task)[1:]
+        for join in stale_merges(task):
+            undone.extend(descendants(join)[1:])
         return [
             (str(t.id), TaskState.get_name(t.state))
             for t in undone
@@ -598,11 +497,11 @@ class CaseRun:
         if task is None:
             return None
         self.wf.reset_from_task_id(task.id)
-        for join in _stale_merges(task):
+        for join in stale_merges(task):
             join._drop_children(force=True)
             join.last_state_change = time.time()  # its stored row must forget those children
         self._advance()
-        return _user_task(task)
+        return user_task(task)
 
     def _task(self, task_id: str) -> Task | None:
         try:
@@ -615,7 +514,7 @@ class CaseRun:
         if task is None:
             passes = [
                 t
-                for t in _all_tasks(self.wf)
+                for t in all_tasks(self.wf)
                 if t.state == TaskState.COMPLETED
                 and t.task_spec.manual
                 and step in (t.task_spec.bpmn_id, t.task_spec.name)
@@ -637,10 +536,10 @@ class CaseRun:
         """Every message the case waits for, with the correlation values its model declares."""
         data = self.data
         return [
-            MessageWait(str(task.id), definition.name, _correlation_values(definition, data))
+            MessageWait(str(task.id), definition.name, correlation_values(definition, data))
             for task in self.wf.event_manager.tasks.values()
             if task.state == TaskState.WAITING
-            for definition in _message_definitions(task.task_spec)
+            for definition in message_definitions(task.task_spec)
         ]
 
     def deliver(self, name: str, payload: dict[str, Any]) -> bool:
@@ -649,7 +548,7 @@ class CaseRun:
         The payload lands in the case data: under the message's ``spiffworkflow:messageVariable``
         when the model names one (SpiffArena), else merged at the top level (Camunda).
         """
-        correlations = {k: v for _, w in _all_workflows(self.wf) for k, v in w.correlations.items()}
+        correlations = {k: v for _, w in all_workflows(self.wf) for k, v in w.correlations.items()}
         event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations)
         catching = [
             t for t in list(self.wf.event_manager.tasks.values()) if t.task_spec.catches(t, event)
@@ -658,7 +557,7 @@ class CaseRun:
             return False
         self.wf.catch(event)
         for task in catching:
-            named = [d for d in _message_definitions(task.task_spec) if d.name == name]
+            named = [d for d in message_definitions(task.task_spec) if d.name == name]
             if not any(d.message_var for d in named):
                 task.data.update(deepcopy(payload))
             task.last_state_change = time.time()
@@ -670,7 +569,7 @@ class CaseRun:
         created: the message that created it is the one its start event waits for."""
         for task in list(self.wf.event_manager.tasks.values()):
             if task.workflow is self.wf and isinstance(task.task_spec, StartEvent):
-                for definition in _message_definitions(task.task_spec):
+                for definition in message_definitions(task.task_spec):
                     self.deliver(definition.name, {})
 
     # ----- persistence -----------------------------------------------------------------------
@@ -681,7 +580,7 @@ class CaseRun:
         loaded_at, known, unfinished = self._loaded_at, self._known, TaskState.NOT_FINISHED_MASK
         dirty: set[UUID] = set()
         current: set[UUID] = set()
-        for _, workflow in _all_workflows(self.wf):
+        for _, workflow in all_workflows(self.wf):
             for task_id, t in workflow.tasks.items():
                 current.add(task_id)
                 if (
@@ -692,35 +591,35 @@ class CaseRun:
                     dirty.add(task_id)
                     dirty.update(t._children)
         out = Changes(workflow=self._workflow_properties())
-        for process, workflow in _all_workflows(self.wf):
+        for process, workflow in all_workflows(self.wf):
             for task_id in dirty.intersection(workflow.tasks):
                 task = workflow.tasks[task_id]
-                out.upserts.append((str(task_id), process, _dumps(REGISTRY.convert(task))))
+                out.upserts.append((str(task_id), process, dumps(REGISTRY.convert(task))))
         out.deletes = sorted(str(task_id) for task_id in known - current)
         self._known = current
         self._loaded_at = time.time()
         return out
 
     def _workflow_properties(self) -> dict[str, Any]:
-        props = _process_properties(self.wf)
+        props = process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
         props[TIMERS_FLAG] = self.had_timers
         props[CALLS_KEY] = self.wf.pinned_versions()
         props[PRUNED_KEY] = sorted(self.pruned)
         props["subprocesses"] = {
             str(key): {
-                **_process_properties(sp),
+                **process_properties(sp),
                 "parent_task_id": str(sp.parent_task_id),
                 "spec": sp.spec.name,
                 "typename": "BpmnSubWorkflow",
             }
             for key, sp in self.wf.subprocesses.items()
         }
-        return json.loads(_dumps(props))
+        return json.loads(dumps(props))
 
 
 @contextmanager
-def _model_errors() -> Iterator[None]:
+def located_errors() -> Iterator[None]:
     """A condition, script or gateway of the model failed: say where and why (422)."""
     try:
         yield
@@ -730,119 +629,7 @@ def _model_errors() -> Iterator[None]:
         raise
 
 
-class MigrationRefused(Exception):
-    """The case cannot move to the other version; ``reasons`` say why, one line each."""
-
-    def __init__(self, reasons: list[str]):
-        super().__init__("；".join(reasons))
-        self.reasons = reasons
-
-
-# Spec attributes that may differ without changing what a finished or waiting step did or does.
-_MIGRATION_NEUTRAL = frozenset(
-    {"inputs", "outputs", "cond_task_specs", "default_task_spec", "documentation", "description"}
-)
-_SETTLED = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-_TIMER_STAMPS = ("onewindow_due", "event_value")
-
-
-def _diff(workflow, new_spec: BpmnProcessSpec) -> tuple[SpecDiff, WorkflowDiff]:
-    spec_diff = SpecDiff(REGISTRY, workflow.spec, new_spec)
-    return spec_diff, WorkflowDiff(workflow, spec_diff)
-
-
-def _migration_problems(plan) -> list[str]:
-    """Reasons, human steps first; the engine's internal tasks (boundary splits, joins) only
-    when nothing a designer drew explains the refusal."""
-    found: dict[str, int] = {}
-
-    def add(reason: str, spec) -> None:
-        rank = 0 if spec is not None and spec.manual else 1
-        if spec is not None and not spec.bpmn_id:
-            rank = 2
-        found.setdefault(reason, rank)
-
-    for workflow, new_spec, diffs in plan:
-        if diffs is None:
-            add(f"子流程 {workflow.spec.name} 在新版本中不存在", None)
-            continue
-        spec_diff, _workflow_diff = diffs
-        for task in workflow.tasks.values():
-            spec = task.task_spec
-            label = spec.bpmn_name or spec.bpmn_id or spec.name
-            aligned = spec_diff.alignment.get(spec)
-            if not task.has_state(_SETTLED):
-                if new_spec.task_specs.get(spec.name) is None and not _reset_with_parent(task):
-                    add(f"流程中已预测的步骤 {label} 在新版本中不存在", spec)
-                continue
-            where = "已完成的步骤" if task.state == TaskState.COMPLETED else "当前步骤"
-            if aligned is None or aligned.name != spec.name:
-                add(f"{where} {label} 在新版本中不存在", spec)
-            elif set(spec_diff.comparisons.get(spec, [])) - _MIGRATION_NEUTRAL:
-                add(f"{where} {label} 在新版本中被修改", spec)
-    best = min(found.values(), default=0)
-    keep = [reason for reason, rank in found.items() if rank < 2 or best == 2]
-    return sorted(keep, key=lambda reason: found[reason])
-
-
-def _reset_with_parent(task: Task) -> bool:
-    """A predicted task below a READY or WAITING one: migration drops and re-predicts it."""
-    parent = task.parent
-    while parent is not None:
-        if parent.state in (TaskState.READY, TaskState.WAITING):
-            return True
-        if parent.state == TaskState.COMPLETED:
-            return False
-        parent = parent.parent
-    return False
-
-
-def _process_properties(workflow) -> dict[str, Any]:
-    return {
-        "data": REGISTRY.clean(workflow.data),
-        "correlations": workflow.correlations,
-        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
-        "success": workflow.success,
-        "completed": workflow.completed,
-        "root": str(workflow.task_tree.id),
-    }
-
-
-def _converter_for(cls: type):
-    """The converter instance SpiffWorkflow registered for ``cls`` (to reuse its helpers)."""
-    restore = REGISTRY.convert_from_dict[REGISTRY.typenames[cls]]
-    return restore.args[0].__self__
-
-
-def _ordered(tasks: dict[str, dict], root: str) -> dict[str, dict]:
-    """Tasks parent-first: restoring a delta-encoded task needs its parent's data."""
-    ordered: dict[str, dict] = {}
-    stack = [root]
-    while stack:
-        task_id = stack.pop()
-        dct = tasks.get(task_id)
-        if dct is None:
-            continue
-        ordered[task_id] = dct
-        stack.extend(reversed(dct["children"]))
-    if len(ordered) != len(tasks):
-        raise EngineIntegrityError(
-            "办件的流程状态不完整，无法加载",
-            {"missing": len(tasks) - len(ordered)},
-            code="workflow_state_corrupt",
-        )
-    return ordered
-
-
-def _restore_tasks(tasks: dict[str, dict], root: str, wf: BpmnWorkflow) -> dict[UUID, Task]:
-    restored: dict[UUID, Task] = {}
-    wf.tasks = restored
-    for task_id, dct in _ordered(tasks, root).items():
-        restored[UUID(task_id)] = REGISTRY.restore(dct, workflow=wf)
-    return restored
-
-
-def _user_task(task: Task) -> UserTask:
+def user_task(task: Task) -> UserTask:
     spec = task.task_spec
     return UserTask(
         id=str(task.id),
@@ -852,281 +639,5 @@ def _user_task(task: Task) -> UserTask:
         properties=dict(spec.extensions.get("properties", {})),
         data=task.data,
         item=instance_item(task),
-        definition_id=_called_version(task),
+        definition_id=called_version(task),
     )
-
-
-# ----- tree walks for going back (no depth limit, unlike SpiffWorkflow's iterators) ---------------
-
-
-def _lineage(task: Task):
-    """``task``'s ancestors, nearest first; out of a subprocess into the task that runs it."""
-    current = task
-    while True:
-        parent = current.parent
-        if parent is None:
-            parent_id = getattr(current.workflow, "parent_task_id", None)
-            if parent_id is None:
-                return
-            parent = current.workflow.top_workflow.get_task_from_id(parent_id)
-            if parent is None:
-                return
-        yield parent
-        current = parent
-
-
-def _is_below(task: Task, ancestor: Task) -> bool:
-    return any(a is ancestor for a in _lineage(task))
-
-
-def _descendants(task: Task) -> list[Task]:
-    """``task`` and every task below it in its workflow, parents first."""
-    out, stack = [], [task]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(reversed(current.children))
-    return out
-
-
-def _merged_branches(join: Task) -> list[Task]:
-    """The join tasks of the other branches merged by ``join`` in the same pass."""
-    earlier = next((a for a in _lineage(join) if a.task_spec is join.task_spec), None)
-    return [
-        t
-        for t in join.workflow.tasks.values()
-        if t.task_spec is join.task_spec
-        and t is not join
-        and t.has_state(TaskState.FINISHED_MASK)
-        and not _is_below(join, t)
-        and not _is_below(t, join)
-        and (earlier is None or _is_below(t, earlier))
-    ]
-
-
-def _stale_merges(task: Task) -> list[Task]:
-    """Joins ``task``'s branch leads to that already fired through a sibling branch."""
-    joins = {t.task_spec for t in _descendants(task) if isinstance(t.task_spec, Join)}
-    return [
-        t
-        for t in task.workflow.tasks.values()
-        if t.task_spec in joins
-        and t.state == TaskState.COMPLETED
-        and t.children
-        and not _is_below(task, t)
-        and not _is_below(t, task)
-    ]
-
-
-# ----- call activities into other deployed models (一件事一次办) ---------------------------------
-# A call activity's calledElement may name the main process of another deployed model. The
-# version of that model in force when the call starts is pinned for that call: its subprocess
-# keeps that version's specs for good, stored with the case (``CALLS_KEY``) and restored from it
-# in any process, while calls started after a new deploy run the new version.
-
-CALLS_KEY = "onewindow_calls"
-
-
-class CalledModels(Protocol):
-    """Deployed models a case's call activities may run (engine/services/calls.py)."""
-
-    def latest(self, process_id: str) -> tuple[int, CompiledModel]:
-        """The version in force now of the model whose main process is ``process_id``."""
-        ...
-
-    def version(self, definition_id: int) -> CompiledModel:
-        """A pinned version."""
-        ...
-
-
-def _own_subprocess_specs(parser, process_id: str) -> dict[str, BpmnProcessSpec]:
-    """The specs the model's own files hold; calls into other models are resolved when run."""
-    specs = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
-    return {name: spec for name, spec in specs.items() if spec is not None}
-
-
-class _SubprocessSpecs(dict):
-    """The case model's own subprocess specs, answering ``in`` also for processes of other
-    models, which ``CaseWorkflow.create_subprocess`` resolves (SpiffWorkflow checks ``in``
-    before it creates a subprocess)."""
-
-    def __init__(self, specs: dict[str, BpmnProcessSpec], workflow: CaseWorkflow):
-        super().__init__(specs)
-        self.workflow = workflow
-
-    def __contains__(self, name: object) -> bool:
-        return super().__contains__(name) or self.workflow.calls is not None
-
-
-class CaseWorkflow(BpmnWorkflow):
-    """A case's ``BpmnWorkflow``: its call activities may run other deployed models."""
-
-    def __init__(
-        self, model: CompiledModel, calls: CalledModels | None, *, deserializing: bool = False
-    ):
-        self.calls = calls
-        # parent task id of the call -> (definition id, model) of the version it runs
-        self.pins: dict[UUID, tuple[int, CompiledModel]] = {}
-        super().__init__(
-            model.spec,
-            model.subprocess_specs,
-            script_engine=script_engine(),
-            deserializing=deserializing,
-        )
-
-    @property
-    def subprocess_specs(self) -> _SubprocessSpecs:
-        return self._subprocess_specs
-
-    @subprocess_specs.setter
-    def subprocess_specs(self, specs: dict[str, BpmnProcessSpec]) -> None:
-        # BpmnWorkflow and migration assign plain dicts; keep the resolving behaviour.
-        self._subprocess_specs = _SubprocessSpecs(specs, self)
-
-    def pin_of(self, workflow) -> tuple[int, CompiledModel] | None:
-        """The pinned version ``workflow`` runs in: its own call's, or the nearest enclosing."""
-        while workflow is not self and workflow is not None:
-            pinned = self.pins.get(workflow.parent_task_id)
-            if pinned is not None:
-                return pinned
-            workflow = workflow.parent_workflow
-        return None
-
-    def _spec_for(self, task: Task, name: str) -> BpmnProcessSpec:
-        """The spec ``task`` (a call activity or subprocess) runs: from its own model's files
-        first, else the version of another model pinned for it or, when it starts, in force."""
-        pinned = self.pins.get(task.id)
-        if pinned is not None:
-            return pinned[1].spec
-        owner = self.pin_of(task.workflow)
-        own = (owner[1].subprocess_specs if owner else dict(self.subprocess_specs)).get(name)
-        if own is not None:
-            return own
-        if self.calls is None:
-            raise EngineIntegrityError(
-                f"被调用的流程 {name} 不在本模型中，且没有可查找的已部署模型",
-                {"called_element": name},
-                code="called_process_missing",
-            )
-        self.pins[task.id] = self.calls.latest(name)
-        return self.pins[task.id][1].spec
-
-    def create_subprocess(self, my_task: Task, spec_name: str) -> BpmnSubWorkflow:
-        subprocess = BpmnSubWorkflow(
-            self._spec_for(my_task, spec_name), parent_task_id=my_task.id, top_workflow=self
-        )
-        self.subprocesses[my_task.id] = subprocess
-        return subprocess
-
-    def restore_pins(self, stored: dict[str, int]) -> None:
-        for parent_id, definition_id in stored.items():
-            if self.calls is None:
-                raise EngineIntegrityError(
-                    "办件调用了其他模型，加载时需要已部署模型",
-                    {"definition_id": definition_id},
-                    code="called_process_missing",
-                )
-            self.pins[UUID(parent_id)] = (definition_id, self.calls.version(definition_id))
-
-    def pinned_versions(self) -> dict[str, int]:
-        """``{parent task id: definition id}`` of the calls whose subprocess still exists."""
-        return {
-            str(parent): pinned[0]
-            for parent, pinned in self.pins.items()
-            if parent in self.subprocesses
-        }
-
-
-# SpiffWorkflow's serializer writes a case's workflow as the BpmnWorkflow it is.
-REGISTRY.typenames[CaseWorkflow] = REGISTRY.typenames[BpmnWorkflow]
-
-
-def _restore_subprocesses(dct: dict[str, dict], workflow, top: CaseWorkflow) -> None:
-    """SpiffWorkflow's ``subprocesses_from_dict``, but each subprocess gets the spec of the
-    version it runs (a pinned call into another model) instead of one spec per process id."""
-    converter = _converter_for(BpmnSubWorkflow)
-    for task in list(workflow.tasks.values()):
-        if not isinstance(task.task_spec, SubWorkflowTask) or str(task.id) not in dct:
-            continue
-        props = dct.pop(str(task.id))
-        spec = top._spec_for(task, task.task_spec.spec)
-        subprocess = BpmnSubWorkflow(spec, task.id, top, deserializing=True)
-        subprocess.tasks = converter.mapping_from_dict(props["tasks"], UUID, workflow=subprocess)
-        subprocess.task_tree = subprocess.tasks.get(UUID(props["root"]))
-        converter.set_default_attributes(subprocess, props)
-        top.subprocesses[task.id] = subprocess
-        subprocess.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
-        _restore_subprocesses(dct, subprocess, top)
-
-
-def _called_version(task: Task) -> int | None:
-    top = task.workflow.top_workflow
-    pinned = top.pin_of(task.workflow) if isinstance(top, CaseWorkflow) else None
-    return pinned[0] if pinned else None
-
-
-# ----- BPMN messages ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MessageWait:
-    """A task waiting for a message (消息), and the correlation values its model declares."""
-
-    task_id: str
-    name: str
-    correlation: dict[str, Any]
-
-
-def _message_definitions(spec) -> list[MessageEventDefinition]:
-    """The messages a task spec catches; an event-based gateway holds its branches' events."""
-    definition = getattr(spec, "event_definition", None)
-    if isinstance(definition, MultipleEventDefinition):
-        return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
-    return [definition] if isinstance(definition, MessageEventDefinition) else []
-
-
-def _timer_definition(task: Task) -> TimerEventDefinition | None:
-    """The timer a task waits for: its own, or the timer branch of an event-based gateway."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    if isinstance(definition, MultipleEventDefinition):
-        timers = [d for d in definition.event_definitions if isinstance(d, TIMER_TYPES)]
-        return timers[0] if timers else None
-    return definition if isinstance(definition, TIMER_TYPES) else None
-
-
-def _take_correlations(spec: BpmnProcessSpec) -> None:
-    """Correlation is the delivery service's job (engine/services/messages.py), over case data.
-
-    SpiffWorkflow would evaluate each correlation property's retrieval expression over the
-    message payload when it catches the message, and fail the delivery when the payload does
-    not repeat the value the case was found by; it also matches them against correlations
-    only its own message throws set, which are refused here. So the properties move aside,
-    where ``message_waits`` reads them.
-    """
-    for task_spec in spec.task_specs.values():
-        for definition in _message_definitions(task_spec):
-            definition.onewindow_correlations = definition.correlation_properties
-            definition.correlation_properties = []
-            definition.process_correlations = []
-
-
-def _correlation_values(definition: MessageEventDefinition, data: dict[str, Any]) -> dict[str, Any]:
-    """The model's correlation properties of the message, read from the case data with their
-    retrieval expressions; a property the data cannot answer yet is left out."""
-    values = {}
-    for prop in getattr(definition, "onewindow_correlations", ()):
-        try:
-            values[prop.name] = evaluate(prop.retrieval_expression, data)
-        except (SandboxError, NameError, KeyError, TypeError, AttributeError):
-            continue
-    return values
-
-
-def start_messages(model: CompiledModel) -> set[str]:
-    """Names of the messages whose arrival starts a case of ``model`` (message start events)."""
-    return {
-        definition.name
-        for spec in model.spec.start.outputs
-        if isinstance(spec, StartEvent)
-        for definition in _message_definitions(spec)
-    }
