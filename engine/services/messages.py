@@ -35,6 +35,7 @@ from ..uow import UnitOfWork
 from . import cases
 from .calls import newest_versions
 from .common import finish_if_done, load_run, model_of, record, save_run, sync_tasks
+from .notifications import close_settled
 
 SENDER_ROLES = ("integration", "admin")
 BODY_FIELDS = frozenset({"case_no", "correlation", "payload", "service_item", "applicant"})
@@ -68,6 +69,7 @@ def deliver(uow: UnitOfWork, user: models.User, name: str, body: Any) -> Deliver
     save_run(uow, case, run)
     record(uow, case, user.username, "message", detail={"message": name, **request.detail()})
     synced = sync_tasks(uow, case, run)
+    close_settled(uow, case)  # the 新待办 of a step the message ended
     finish_if_done(uow, case, run, user.username)
     return Delivery(name, False, case, synced.open)
 

@@ -25,6 +25,7 @@ from ..errors import ModelRuntimeError
 from ..uow import UnitOfWork
 from . import clock as clock_service
 from .common import finish_if_done, load_run, record, save_run, sync_tasks
+from .notifications import close_settled
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -107,6 +108,7 @@ def fire(
         detail={"timer": timer.name, "due_at": timer.due_at.isoformat()},
     )
     sync_tasks(uow, case, run)
+    close_settled(uow, case)  # the 新待办 of a step the timer ended
     finish_if_done(uow, case, run, actor)
 
 

@@ -54,6 +54,29 @@ def test_an_unanswered_supplement_notice_closes_the_case_as_timed_out(uow, sessi
     assert timer_events(uow, case_no) == 1
 
 
+def test_a_timer_that_ends_a_step_closes_its_new_task_notifications(uow, sessions):
+    case_no = supplement_waiting(uow)
+
+    def unread() -> list[str]:
+        with uow() as u:
+            case = u.session.scalars(
+                select(models.Case).where(models.Case.case_no == case_no)
+            ).one()
+            return u.session.scalars(
+                select(models.Notification.username).where(
+                    models.Notification.case_id == case.id,
+                    models.Notification.task_id.is_not(None),
+                    models.Notification.read_at.is_(None),
+                )
+            ).all()
+
+    assert unread(), "the window clerks were told of 补正材料"
+    due = timer_of(uow, case_no).due_at
+    fire_due(sessions, lambda: due + timedelta(minutes=1))
+    assert case_row(uow, case_no).status == "finished"
+    assert unread() == []
+
+
 def test_an_answered_notice_cancels_its_timer(uow, sessions):
     case_no = supplement_waiting(uow)
     due = timer_of(uow, case_no).due_at
