@@ -13,7 +13,9 @@ A level is ``{"name", "assignees": {"rule", "value"}, "mode", "ratio"?, "conditi
                         holding a username or a list of usernames.
     ``commissioner``    value (optional): the data field naming the enterprise's service
                         commissioner (企业服务专员), default ``commissioner``; without it, the
-                        case's filer when that user holds the ``commissioner`` role (帮办代办).
+                        commissioner an administrator assigned to the applicant enterprise
+                        (by credit code); without one, the case's filer when that user holds
+                        the ``commissioner`` role (帮办代办).
 ``mode`` (how)
     ``single`` one person; ``any`` (或签) any one of the candidates — both make ONE task
     claimable by every candidate, the first approval decides. ``all`` (会签) one task per user,
@@ -104,11 +106,13 @@ class Directory:
 
 @dataclass(frozen=True)
 class Context:
-    """What a level is resolved against: the case data, the chain's department, the filer."""
+    """What a level is resolved against: the case data, the chain's department, the filer and
+    the commissioner assigned to the applicant enterprise."""
 
     data: dict[str, Any]
     department: str
     created_by: str | None = None
+    commissioner: str | None = None  # the enterprise's assigned 企业服务专员
 
 
 @dataclass
@@ -337,6 +341,8 @@ def resolve_rule(assignees: dict[str, Any], ctx: Context, directory: Directory) 
         names = _usernames(data_path(ctx.data, value)) or []
     elif rule == "commissioner":
         names = _usernames(data_path(ctx.data, value or DEFAULT_COMMISSIONER_FIELD)) or []
+        if not names and ctx.commissioner:
+            names = [ctx.commissioner]
         filer = directory.people.get(ctx.created_by or "")
         if not names and filer is not None and "commissioner" in filer.roles:
             names = [filer.username]

@@ -793,3 +793,29 @@ class MonitorOpinion(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     supervision_no: Mapped[str | None] = mapped_column(String(32))
+
+
+class EnterpriseCommissioner(Base):
+    """The 企业服务专员 an administrator assigned to an enterprise, known by its 统一社会信用代码
+    (an enterprise applicant's ``applicant_id_number``)."""
+
+    __tablename__ = "enterprise_commissioner"
+
+    credit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommissionerVisit(Base):
+    """A 走访 record: the problems raised, each with the supervision item it became, if any."""
+
+    __tablename__ = "commissioner_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(64), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    visited_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

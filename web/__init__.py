@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         clerk,
         cli,
         clock_pages,
+        commissioners,
         database,
         designer,
         errors,
@@ -94,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(supervision.bp)
     app.register_blueprint(scorecards.bp)
     app.register_blueprint(monitors.bp)
+    app.register_blueprint(commissioners.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

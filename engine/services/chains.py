@@ -85,7 +85,7 @@ from ..errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ..runtime import CaseRun, UserTask
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
-from . import audit
+from . import audit, commissioners
 from .common import (
     LOCAL_TZ,
     TaskSync,
@@ -406,7 +406,7 @@ def preview(uow: UnitOfWork, user: models.User, key: str, body: dict[str, Any]) 
         raise NotFound(f"审批链 {key} 不存在或尚未生效", code="chain_not_found")
     else:
         levels, department = row.levels.get("levels", []), row.department
-    created_by = None
+    created_by = commissioner = None
     if body.get("case_no"):
         case = uow.session.scalars(
             select(models.Case).where(models.Case.case_no == str(body["case_no"]))
@@ -414,13 +414,14 @@ def preview(uow: UnitOfWork, user: models.User, key: str, body: dict[str, Any]) 
         if case is None:
             raise NotFound(f"办件 {body['case_no']} 不存在", code="case_not_found")
         data, created_by, source = dict(case.data or {}), case.created_by, "case"
+        commissioner = commissioners.commissioner_of(uow, case)
     elif isinstance(body.get("data"), dict):
         data, source = body["data"], "data"
     else:
         raise BadRequest(
             "请提供办件编号（case_no）或样例数据（data 对象）", {"fields": ["case_no", "data"]}
         )
-    ctx = Context(data, department or "", created_by)
+    ctx = Context(data, department or "", created_by, commissioner)
     plans = plan_chain(levels, ctx, org)
     return {
         "key": key,
@@ -514,7 +515,7 @@ def _start_next(
         return None
     org = directory(uow)
     department = chain.department or step_row.department_code
-    ctx = Context(data, department, case.created_by)
+    ctx = Context(data, department, case.created_by, commissioners.commissioner_of(uow, case))
     plan, skipped = next_level(chain.levels.get("levels", []), after, ctx, org)
     origin = {"key": chain.key, "version": chain.version, "chain_id": chain.id}
     for level in skipped:

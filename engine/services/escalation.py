@@ -30,7 +30,7 @@ from .. import models
 from ..clock import add_working_days, step_light
 from ..uow import UnitOfWork
 from ..workdays import calendar, local_date
-from . import ratings
+from . import commissioners, ratings
 from .cases import department_names
 from .clock import limit_of, yellow_ratio
 from .common import record
@@ -161,6 +161,7 @@ def watch_case_lights(uow: UnitOfWork, now: datetime, swept: Swept) -> None:
 def _tell_yellow(uow: UnitOfWork, case: models.Case) -> None:
     holders = _holding_departments(uow, case)
     record(uow, case, SYSTEM, YELLOW_EVENT, detail={"due_date": case.due_date.isoformat()})
+    commissioners.tell(uow, case, "yellow")
     notify(
         uow,
         heads_of(uow, holders),
@@ -186,6 +187,7 @@ def _open_for_red_case(uow: UnitOfWork, case: models.Case, now: datetime, values
         responsible_person="",
     )
     item = open_item(uow, SYSTEM, "overdue", given, now=now, origin=OVERDUE_ORIGIN + case.case_no)
+    commissioners.tell(uow, case, "red")
     record(uow, case, SYSTEM, SUPERVISED_EVENT, detail={"no": item.no, "source": "overdue"})
     return item.no
 

@@ -44,6 +44,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         cases,
         chains,
         clock,
+        commissioners,
         incidents,
         materials,
         messages,
@@ -75,6 +76,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         incidents,
         supervision,
         monitors,
+        commissioners,
     )
     for module in modules:
         csrf.exempt(module.blp)

@@ -1,4 +1,5 @@
-"""服务监督员: the scope an administrator sets, and the opinions (监督意见) monitors file
+"""服务监督员: the scope an administrator sets, and the opinions (监督意见) monitors file;
+企业服务专员: enterprises assigned to commissioners, and their visit logs (走访)
 
 Revision ID: a5c3e7d19b42
 Revises: d16a5e0c7f42
@@ -40,8 +41,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_monitor_opinion_author", "monitor_opinion", ["author"])
     op.create_index("ix_monitor_opinion_created_at", "monitor_opinion", ["created_at"])
+    op.create_table(
+        "enterprise_commissioner",
+        sa.Column("credit_code", sa.String(length=64), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("assigned_by", sa.String(length=64), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("credit_code"),
+    )
+    op.create_index("ix_enterprise_commissioner_username", "enterprise_commissioner", ["username"])
+    op.create_table(
+        "commissioner_visit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("credit_code", sa.String(length=64), nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("visited_on", sa.Date(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("problems", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_commissioner_visit_credit_code", "commissioner_visit", ["credit_code"])
 
 
 def downgrade() -> None:
+    op.drop_table("commissioner_visit")
+    op.drop_table("enterprise_commissioner")
     op.drop_table("monitor_opinion")
     op.drop_table("monitor_scope")
