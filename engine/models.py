@@ -819,3 +819,17 @@ class CommissionerVisit(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScorecardWeights(Base):
+    """One version of the 绩效考核 weights (engine/services/scorecards.py): every save adds a
+    version, the latest is in force and the earlier ones stay on record."""
+
+    __tablename__ = "scorecard_weights"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scoring: Mapped[str] = mapped_column(String(16))  # good_rate | points (10/8/6/3/0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -34,11 +34,12 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from .. import access, models
+from .. import access, models, views
 from ..clock import working_days_between
-from ..errors import BadRequest, Forbidden
+from ..errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from ..uow import UnitOfWork
 from ..workdays import LOCAL_TZ, calendar
 from .ratings import BAD_LEVELS, EXCLUDED_OUTCOME, headed_departments
@@ -397,9 +398,17 @@ def _metrics(values: Mapping[str, float], scoring: str) -> dict[str, Any]:
         ),
         "ratings_by_level": {str(n): int(values.get(f"level_{n}", 0)) for n in range(1, 6)},
     }
-    points = sum(SATISFACTION_POINTS[n] * values.get(f"level_{n}", 0) for n in range(1, 6))
-    figures["satisfaction_points"] = round(points / ratings, 2) if ratings else None
+    points = satisfaction_points(figures["ratings_by_level"])
+    figures["satisfaction_points"] = None if points is None else round(points, 2)
     return figures
+
+
+def satisfaction_points(levels: Mapping[str, int]) -> float | None:
+    """The mean of the 10/8/6/3/0 mapping over the ratings counted, or None without one."""
+    count = sum(levels.values())
+    if not count:
+        return None
+    return sum(SATISFACTION_POINTS[int(n)] * k for n, k in levels.items()) / count
 
 
 # ---- weights and the score -----------------------------------------------------------------------
@@ -420,7 +429,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     **{name: 1.0 for name in POSITIVE_RATES + NEGATIVE_RATES},
     **{name: 1.0 for name in PENALTIES},
 }
-SCORINGS = ("good_rate", "points")  # satisfaction as 好评率, or the 10/8/6/3/0 mapping
+SCORINGS = ("good_rate", "points")
+MAX_NOTE = 500  # satisfaction as 好评率, or the 10/8/6/3/0 mapping
 
 
 def score(figures: Mapping[str, Any], weights: Mapping[str, float], scoring: str) -> float | None:
@@ -431,7 +441,7 @@ def score(figures: Mapping[str, Any], weights: Mapping[str, float], scoring: str
     for name in POSITIVE_RATES + NEGATIVE_RATES:
         value = figures.get(name)
         if name == "good_rate" and scoring == "points":
-            points = figures.get("satisfaction_points")
+            points = satisfaction_points(figures.get("ratings_by_level") or {})
             value = None if points is None else points / 10
         if value is None:
             continue
@@ -520,9 +530,87 @@ def scorecard(
     return items
 
 
+def _weights_view(row: models.ScorecardWeights | None) -> dict[str, Any]:
+    if row is None:
+        return {
+            "version": 0,
+            "weights": dict(DEFAULT_WEIGHTS),
+            "scoring": "good_rate",
+            "note": "默认：各项权重相等",
+            "created_by": None,
+            "created_at": None,
+        }
+    return {
+        "version": row.version,
+        "weights": {**DEFAULT_WEIGHTS, **row.weights},
+        "scoring": row.scoring,
+        "note": row.note,
+        "created_by": row.created_by,
+        "created_at": views.iso(row.created_at),
+    }
+
+
 def current_weights(uow: UnitOfWork) -> dict[str, Any]:
     """The weights in force (default: equal) and how satisfaction is scored."""
-    return {"version": 0, "weights": dict(DEFAULT_WEIGHTS), "scoring": "good_rate"}
+    weights = models.ScorecardWeights
+    return _weights_view(
+        uow.session.scalars(select(weights).order_by(weights.version.desc()).limit(1)).first()
+    )
+
+
+def weight_history(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every version saved, newest first: what scored any past 通报 stays on record."""
+    weights = models.ScorecardWeights
+    rows = uow.session.scalars(select(weights).order_by(weights.version.desc()))
+    return [_weights_view(row) for row in rows]
+
+
+def save_weights(uow: UnitOfWork, user: models.User, body: Any) -> dict[str, Any]:
+    """PUT /scorecards/weights (administrators): a new version over the one in force."""
+    access.require_role(user, "admin")
+    if not isinstance(body, dict):
+        raise BadRequest("请求体应为对象")
+    now = current_weights(uow)
+    weights = body.get("weights", {})
+    scoring = body.get("scoring", now["scoring"])
+    note = body.get("note", "")
+    problems = {}
+    if not isinstance(weights, dict):
+        problems["weights"] = "应为 {指标: 权重}"
+    else:
+        problems.update(
+            {
+                f"weights.{name}": "未知指标" if name not in DEFAULT_WEIGHTS else "应为 0–100 的数"
+                for name, value in weights.items()
+                if name not in DEFAULT_WEIGHTS or not _weight(value)
+            }
+        )
+    merged = {**now["weights"], **(weights if not problems else {})}
+    if not any(merged[name] for name in POSITIVE_RATES + NEGATIVE_RATES):
+        problems["weights"] = "至少一项比率指标的权重应大于 0"
+    if scoring not in SCORINGS:
+        problems["scoring"] = f"应为 {'/'.join(SCORINGS)}"
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        problems["note"] = f"至多 {MAX_NOTE} 字"
+    if problems:
+        raise ValidationFailed("权重设置有误", {"fields": problems}, code="invalid_weights")
+    row = models.ScorecardWeights(
+        version=now["version"] + 1,
+        weights={name: float(value) for name, value in merged.items()},
+        scoring=scoring,
+        note=note.strip(),
+        created_by=user.username,
+    )
+    uow.session.add(row)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("另一位管理员刚刚保存了权重，请刷新后重试", code="weights_changed") from None
+    return _weights_view(row)
+
+
+def _weight(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
 
 
 # ---- drill-down: the case list behind a figure ---------------------------------------------------

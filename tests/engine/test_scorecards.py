@@ -54,7 +54,7 @@ def test_the_score_weighs_rates_and_subtracts_penalties():
     weights = dict.fromkeys(scorecards.DEFAULT_WEIGHTS, 0.0)
     weights.update(on_time_rate=1.0, good_rate=3.0, overdue=0.5, bad=2.0)
     assert scorecards.score(figures, weights, "good_rate") == (50 + 300) / 4 - 1 - 2
-    figures["satisfaction_points"] = 8.0  # 10/8/6/3/0: 满意 on average
+    figures["ratings_by_level"] = {"1": 1, "2": 0, "3": 1, "4": 0, "5": 0}  # 10 and 6 points
     assert scorecards.score(figures, weights, "points") == (50 + 240) / 4 - 1 - 2
     assert scorecards.score({}, weights, "good_rate") is None
 

@@ -8,6 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from engine.services import scorecards
 from engine.uow import UnitOfWork
 
 from ..engine import scorecard_history as history
@@ -123,3 +124,50 @@ def test_the_scorecard_downloads_as_a_spreadsheet(api, built):
     assert [line[1:4] for line in lines] == [("scA", "绩效甲局", 4)]
     assert sheet.cell(row=2, column=5).number_format == "0.0%"
     assert api("sc_a1").get(f"/scorecards.xlsx?from={FROM}&to={TO}").status_code == 403
+
+
+def put(caller, body):
+    return caller.client.put("/api/v1/scorecards/weights", json=body, headers=caller._headers())
+
+
+def test_weights_are_versioned_and_score_the_rows(api, built):
+    admin = api("admin")
+    before = admin.get("/scorecards/weights").get_json()
+    assert set(before["weights"]) == set(scorecards.DEFAULT_WEIGHTS)
+    only_on_time = dict.fromkeys(scorecards.DEFAULT_WEIGHTS, 0)
+    only_on_time["on_time_rate"] = 2
+    response = put(admin, {"weights": only_on_time, "note": "按期优先"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["version"] == before["version"] + 1
+    assert rows(admin, "department")["scA"]["score"] == 75.0  # on time 3 of 4; no penalties
+    satisfaction = {**only_on_time, "on_time_rate": 0, "good_rate": 1}
+    put(admin, {"weights": satisfaction, "scoring": "points"})
+    # scA's ratings: 非常满意, 非常不满意, 不满意 → (10 + 0 + 3) / 3 points, as 0–100
+    assert rows(admin, "department")["scA"]["score"] == round(13 / 3 * 10, 2)
+    restored = put(
+        admin,
+        {"weights": scorecards.DEFAULT_WEIGHTS, "scoring": "good_rate", "note": "恢复"},
+    )
+    after = admin.get("/scorecards/weights").get_json()
+    assert after["version"] == restored.get_json()["version"] == before["version"] + 3
+    assert [v["version"] for v in after["history"]][:3] == [after["version"] - n for n in range(3)]
+    oldest = after["history"][2]
+    assert (oldest["note"], oldest["created_by"]) == ("按期优先", "admin")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"weights": {"speed": 1}}, "weights.speed"),
+        ({"weights": {"bad": -1}}, "weights.bad"),
+        ({"weights": {"bad": "x"}}, "weights.bad"),
+        ({"weights": []}, "weights"),
+        ({"scoring": "stars"}, "scoring"),
+        ({"weights": dict.fromkeys(scorecards.DEFAULT_WEIGHTS, 0)}, "weights"),
+    ],
+)
+def test_weights_are_checked_and_kept_for_administrators(api, built, body, field):
+    response = put(api("admin"), body)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+    assert put(api("office1"), {}).status_code == 403

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import jsonify, request
 from flask_smorest import Blueprint
 
 from engine.services import scorecards as scorecard_service
 
-from . import api_call, listing, paging, schemas
+from . import api_call, json_body, listing, paging, schemas
 from .supervision import xlsx_response
 
 blp = Blueprint("api_scorecards", __name__, description="绩效考核 Scorecards")
@@ -59,3 +59,28 @@ def scorecard_xlsx() -> Any:
         rows = scorecard_service.scorecard(uow, user, args.get("from"), args.get("to"), by)
     filename, data = scorecard_service.scorecard_xlsx(rows, by, args["from"], args["to"])
     return xlsx_response(filename, data)
+
+
+@blp.get("/scorecards/weights")
+@blp.doc(security=[{"bearerAuth": []}])
+def get_weights() -> Any:
+    """The weights in force and how satisfaction is scored, with every earlier version."""
+    with api_call(write=False) as (uow, _user):
+        return jsonify(
+            {
+                **scorecard_service.current_weights(uow),
+                "history": scorecard_service.weight_history(uow),
+            }
+        )
+
+
+@blp.put("/scorecards/weights")
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.alt_response(409, schema=schemas.ApiError)
+@blp.alt_response(422, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def put_weights() -> Any:
+    """Administrators save a new version: ``{"weights": {metric: 0–100}, "scoring":
+    "good_rate"|"points", "note"}``; metrics left out keep their weight."""
+    with api_call() as (uow, user):
+        return jsonify(scorecard_service.save_weights(uow, user, json_body()))
