@@ -14,6 +14,7 @@ Designers and administrators only; anyone else gets 403.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,12 +28,14 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine import access, models
+from engine import catalogue as catalogue_service
 from engine.camunda import is_bpmn
-from engine.errors import BadRequest, NotFound
+from engine.errors import BadRequest, NotFound, ValidationFailed
 from engine.safexml import XmlProblem, parse_xml
 from engine.services import auth as auth_service
 from engine.services import designer as designer_service
 from engine.services import models as model_service
+from engine.services import public as public_service
 from engine.uow import UnitOfWork
 
 from .auth import login_required, page_token, page_user
@@ -582,3 +585,167 @@ def type_labels() -> dict[str, str]:
         "TextAnnotation": _("文本注释"),
         "DataObjectReference": _("数据对象"),
     }
+
+
+# ---- 事项目录: administrators create and edit service items and bind a deployed model ------------
+
+ITEM_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The fields the catalogue page edits one by one; the rest of the guide is edited as JSON.
+ITEM_FORM_KEYS = (
+    "code",
+    "name",
+    "item_type",
+    "case_type",
+    "process_key",
+    "implementing_body",
+    "legal_limit",
+    "promised_limit",
+    "departments",
+)
+
+
+@bp.get("/catalogue")
+@login_required
+def catalogue() -> Any:
+    """事项目录: every item with the model it runs on and that model's newest version."""
+    with designer_user() as (uow, _user):
+        latest = {m["key"]: m for m in model_service.list_models(uow)}
+        items = [
+            {
+                "code": row.code,
+                "name": row.name,
+                "case_type": row.case_type,
+                "process_key": row.process_key,
+                "model": latest.get(row.process_key),
+            }
+            for row in uow.session.scalars(
+                select(models.ServiceItem).order_by(models.ServiceItem.code)
+            )
+        ]
+    return render_template("designer/catalogue.html", items=items)
+
+
+@bp.route("/catalogue/new", methods=["GET", "POST"], defaults={"code": None})
+@bp.route("/catalogue/<code>", methods=["GET", "POST"])
+@login_required
+def catalogue_item(code: str | None) -> Any:
+    """One item's page: its main fields as inputs, the model as a choice of deployed ones, the
+    rest of the guide (materials, fees, …) as JSON; saved through the API's ``save_item``."""
+    errors: dict[str, str] = {}
+    with designer_user(write=request.method == "POST") as (uow, user):
+        access.require_role(user, "admin")
+        row = uow.session.get(models.ServiceItem, code) if code else None
+        if code and row is None:
+            raise NotFound(_("事项 %(code)s 不存在", code=code))
+        choices = _catalogue_choices(uow)
+        if request.method == "POST":
+            item, errors = _posted_item(uow, code, choices)
+            if not errors:
+                try:
+                    saved, created = catalogue_service.save_item(uow, user, item["code"], item)
+                except ValidationFailed as failure:
+                    for key, message in (failure.details.get("fields") or {}).items():
+                        errors[_ITEM_ERROR_FIELD.get(key, "guide")] = _(message)
+                else:
+                    flash(
+                        _("事项 %(name)s 已创建", name=saved.name)
+                        if created
+                        else _("事项 %(name)s 已保存", name=saved.name),
+                        "success",
+                    )
+                    return redirect(url_for("designer.catalogue_item", code=saved.code))
+            form = {**request.form.to_dict(), "departments": request.form.getlist("departments")}
+        else:
+            form = _item_form(catalogue_service.item_view(row) if row else None)
+    if errors:
+        flash(_("保存失败，请检查标红的字段"), "error")
+    page = render_template(
+        "designer/catalogue_item.html", code=code, form=form, errors=errors, **choices
+    )
+    return page, (422 if errors else 200)
+
+
+_ITEM_ERROR_FIELD = {
+    "code": "code",
+    "name": "name",
+    "item_type": "item_type",
+    "case_type": "case_type",
+    "process_key": "process_key",
+    "legal_limit": "legal_limit_days",
+    "promised_limit": "promised_limit_days",
+    "departments": "departments",
+}
+
+
+def _catalogue_choices(uow: UnitOfWork) -> dict[str, Any]:
+    return {
+        "item_types": public_service.ITEM_TYPES,
+        "case_types": public_service.CASE_TYPES,
+        "units": public_service.UNITS,
+        "deployed": [m for m in model_service.list_models(uow) if m.get("latest_version")],
+        "departments": [
+            {"code": d.code, "name": d.name}
+            for d in uow.session.scalars(select(models.Department).order_by(models.Department.id))
+        ],
+    }
+
+
+def _item_form(item: dict[str, Any] | None) -> dict[str, Any]:
+    """The page's fields of a stored item (or a new one's defaults)."""
+    item = item or {"legal_limit": {}, "promised_limit": {}, "materials": []}
+    rest = {k: v for k, v in item.items() if k not in ITEM_FORM_KEYS}
+    form: dict[str, Any] = {k: item.get(k) or "" for k in ITEM_FORM_KEYS[:6]}
+    for key in ("legal_limit", "promised_limit"):
+        limit = item.get(key) or {}
+        form[f"{key}_days"] = "" if limit.get("days") is None else str(limit["days"])
+        form[f"{key}_unit"] = limit.get("unit") or "working_day"
+    form["departments"] = list(item.get("departments") or [])
+    form["guide"] = json.dumps(rest, ensure_ascii=False, indent=2)
+    return form
+
+
+def _posted_item(
+    uow: UnitOfWork, code: str | None, choices: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The item the form describes, and what the page itself finds wrong with it."""
+    form = request.form
+    errors: dict[str, str] = {}
+    new_code = code or form.get("code", "").strip()
+    if not ITEM_CODE.fullmatch(new_code):
+        errors["code"] = _("事项编码只能包含字母、数字、点、下划线和连字符（最多 64 个字符）")
+    elif code is None and uow.session.get(models.ServiceItem, new_code) is not None:
+        errors["code"] = _("事项编码 %(code)s 已存在", code=new_code)
+    name = form.get("name", "").strip()
+    taken = uow.session.scalar(
+        select(models.ServiceItem.code).where(
+            models.ServiceItem.name == name, models.ServiceItem.code != new_code
+        )
+    )
+    if taken:
+        errors["name"] = _("事项名称已被 %(code)s 使用", code=taken)
+    process_key = form.get("process_key", "")
+    if process_key not in {m["key"] for m in choices["deployed"]}:
+        errors["process_key"] = _("请选择一个已部署的流程模型")
+    try:
+        rest = json.loads(form.get("guide") or "{}")
+    except ValueError as failure:
+        rest, errors["guide"] = {}, _("不是有效的 JSON：%(error)s", error=str(failure))
+    if not isinstance(rest, dict):
+        rest, errors["guide"] = {}, _("应为 JSON 对象")
+    item: dict[str, Any] = {
+        **{k: v for k, v in rest.items() if k not in ITEM_FORM_KEYS},
+        "code": new_code,
+        "name": name,
+        "item_type": form.get("item_type", ""),
+        "case_type": form.get("case_type", ""),
+        "process_key": process_key,
+        "implementing_body": form.get("implementing_body", "").strip(),
+        "departments": form.getlist("departments"),
+    }
+    for key in ("legal_limit", "promised_limit"):
+        days = form.get(f"{key}_days", "").strip()
+        item[key] = {
+            "days": int(days) if days.isdigit() else None,
+            "unit": form.get(f"{key}_unit", "working_day"),
+        }
+    return item, errors

@@ -189,6 +189,35 @@ EN_CATALOG: dict[str, str] = {
     "提交申请": "Application filed",
     "暂无流程": "No process published yet",
     "查看流程图": "Show the process diagram",
+    # 事项目录 (web/designer.py catalogue pages)
+    "事项 %(code)s 不存在": "Service item %(code)s does not exist",
+    "事项 %(name)s 已创建": "Service item %(name)s created",
+    "事项 %(name)s 已保存": "Service item %(name)s saved",
+    "保存失败，请检查标红的字段": "Not saved; please correct the fields marked in red",
+    "事项编码只能包含字母、数字、点、下划线和连字符（最多 64 个字符）": (
+        "The item code may hold letters, digits, dots, underscores and hyphens (at most 64)"
+    ),
+    "事项编码 %(code)s 已存在": "Item code %(code)s already exists",
+    "事项名称已被 %(code)s 使用": "The name is already used by %(code)s",
+    "请选择一个已部署的流程模型": "Choose a deployed process model",
+    "不是有效的 JSON：%(error)s": "Not valid JSON: %(error)s",
+    "应为 JSON 对象": "Must be a JSON object",
+    "新建事项": "New service item",
+    "未部署": "Not deployed",
+    "还没有事项": "No service items yet",
+    "单位": "Unit",
+    "流程与部门": "Process and departments",
+    "新办件按所选模型的最新版本办理；只能选择已部署的模型。": (
+        "New cases run on the newest version of the chosen model; only deployed models are offered."
+    ),
+    "参与部门": "Departments involved",
+    "办事指南其他内容（JSON）": "Rest of the service guide (JSON)",
+    "申请材料（materials）、收费、办理地点、常见问题等，按办事指南字段填写。": (
+        "Materials, fees, place, FAQ and the other guide fields."
+    ),
+    "事项目录：新建和编辑事项，绑定已部署的流程模型": (
+        "Service catalogue: create and edit items, bind a deployed model"
+    ),
     "流程设计": "Process design",
     "系统管理": "Administration",
     "督办": "Supervision",
