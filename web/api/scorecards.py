@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
+from engine.services import event_log
 from engine.services import scorecards as scorecard_service
 
 from . import api_call, json_body, listing, paging, schemas
@@ -84,3 +85,34 @@ def put_weights() -> Any:
     "good_rate"|"points", "note"}``; metrics left out keep their weight."""
     with api_call() as (uow, user):
         return jsonify(scorecard_service.save_weights(uow, user, json_body()))
+
+
+def _log_response(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blp.get("/event-log.xes")
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def event_log_xes() -> Any:
+    """The cases with a step completed between ``from`` and ``to`` (optionally of one
+    ``service_item``) as an XES (IEEE 1849) event log; supervisors and administrators."""
+    args = request.args
+    with api_call(write=False) as (uow, user):
+        data = event_log.xes(uow, user, args.get("from"), args.get("to"), args.get("service_item"))
+    return _log_response(data, "application/xml", "onewindow.xes")
+
+
+@blp.get("/event-log.ocel.json")
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def event_log_ocel() -> Any:
+    """The same log as OCEL 2.0 JSON: cases, departments and clerks as objects."""
+    args = request.args
+    with api_call(write=False) as (uow, user):
+        data = event_log.ocel(uow, user, args.get("from"), args.get("to"), args.get("service_item"))
+    return _log_response(data, "application/json", "onewindow.ocel.json")
