@@ -22,6 +22,7 @@ from engine import access, models
 from engine.chains import MODE_LABELS, MODES, RULE_LABELS, RULES
 from engine.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from engine.services import chains as chain_service
+from engine.services.cases import latest_definition
 from engine.services.common import LOCAL_TZ
 
 from .auth import login_required, page_user
@@ -152,7 +153,46 @@ def _options(uow) -> dict[str, Any]:
             .where(models.User.active.is_(True))
             .order_by(models.User.username)
         ).all(),
+        "form_fields": _form_fields(uow),
     }
+
+
+def _form_fields(uow) -> dict[str, list[dict[str, Any]]]:
+    """Per service item, the fields its deployed model's forms declare (name, title, type,
+    options): what the condition builder offers. An item without a deployed model has none."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for item in uow.session.scalars(select(models.ServiceItem)):
+        try:
+            definition = latest_definition(uow, item.process_key)
+        except NotFound:
+            continue
+        files = definition.files or {}
+        fields: dict[str, dict[str, Any]] = {}
+        for meta in (definition.task_meta or {}).values():
+            try:
+                schema = json.loads(files.get(meta.get("form") or "", "") or "{}")
+            except ValueError:
+                continue
+            for name, spec in (schema.get("properties") or {}).items():
+                if not isinstance(spec, dict):
+                    continue
+                field = fields.setdefault(
+                    name,
+                    {
+                        "name": name,
+                        "title": str(spec.get("title") or name),
+                        "type": spec.get("type") or "string",
+                        "options": [],
+                    },
+                )
+                known = {o["value"] for o in field["options"]}  # steps may share a field
+                field["options"].extend(
+                    {"value": o["const"], "title": str(o.get("title") or o["const"])}
+                    for o in spec.get("oneOf") or []
+                    if isinstance(o, dict) and "const" in o and o["const"] not in known
+                )
+        found[item.code] = sorted(fields.values(), key=lambda f: f["title"])
+    return found
 
 
 def _value_text(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -348,3 +349,19 @@ def test_admin_edits_previews_and_saves_a_chain(app, api):
     assert chain["note"] == "页面新建" and chain["effective_at"] == "2024-05-01T09:00:00+08:00"
     history = client.get("/admin/chains/ui.edit").get_data(as_text=True)
     assert "页面新建" in history and "生效中" in history
+
+
+def test_the_condition_builder_is_offered_the_items_form_fields(app):
+    """Each item's fields from its deployed model's forms, options of a shared field merged."""
+    client = page_client(app, "admin")
+    edit = client.get(f"/admin/chains/{DEMO_KEY}").get_data(as_text=True)
+    found = re.search(
+        r'<script type="application/json" id="condition-builder-config">(.*?)</script>', edit, re.S
+    )
+    assert found, "no condition-builder config"
+    config = json.loads(found.group(1))
+    fields = {f["name"]: f for f in config["fields"]["11339901MB1622039G4000120010000001"]}
+    assert fields["registered_capital"]["type"] in ("number", "integer")
+    decisions = {o["value"] for o in fields["decision"]["options"]}
+    assert {"accept", "approve", "reject"} <= decisions  # 受理's and 营业执照审核's
+    assert 'class="condition-builder" data-target="level-0-condition"' in edit
