@@ -833,3 +833,18 @@ class ScorecardWeights(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SmsMessage(Base):
+    """One text message as handed to the SMS gateway: the recording gateway (demo, tests) keeps
+    it here as its outbox and sends nothing (engine/sms.py)."""
+
+    __tablename__ = "sms_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # acceptance | supplement | finish
+    text: Mapped[str] = mapped_column(Text)
+    gateway: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

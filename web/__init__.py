@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ratings,
         scorecards,
         security,
+        sms_pages,
         supervision,
         users_admin,
         vendor,
@@ -96,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(scorecards.bp)
     app.register_blueprint(monitors.bp)
     app.register_blueprint(commissioners.bp)
+    app.register_blueprint(sms_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

@@ -1268,6 +1268,13 @@ EN_CATALOG: dict[str, str] = {
     "走访记录已保存": "Visit saved",
     "还没有分配给您的企业": "No enterprises assigned to you yet",
     "还没有走访记录": "No visits yet",
+    # SMS outbox (web/sms_pages.py)
+    "短信发件箱": "SMS outbox",
+    "手机号": "Phone",
+    "演示与测试使用记录网关：短信只记录在此，不会真正发出。": (
+        "The demo and the tests use the recording gateway: messages are kept here, never sent."
+    ),
+    "还没有短信": "No messages yet",
     # 绩效考核 scorecards (web/scorecards.py, web/templates/scorecards/)
     "绩效考核": "Performance",
     "大屏": "Hall display",

@@ -85,7 +85,7 @@ from ..errors import BadRequest, Conflict, NotFound, ValidationFailed
 from ..runtime import CaseRun, UserTask
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
-from . import audit, commissioners
+from . import audit
 from .common import (
     LOCAL_TZ,
     TaskSync,
@@ -380,6 +380,17 @@ def parse_moment(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+def commissioner_of(uow: UnitOfWork, case: models.Case) -> str | None:
+    """The commissioner assigned to the case's enterprise (None for a person's case)."""
+    if case.applicant_kind != "enterprise":
+        return None
+    return uow.session.scalar(
+        select(models.EnterpriseCommissioner.username).where(
+            models.EnterpriseCommissioner.credit_code == case.applicant_id_number
+        )
+    )
+
+
 def preview(uow: UnitOfWork, user: models.User, key: str, body: dict[str, Any]) -> dict[str, Any]:
     """Who each level would go to for a case (``case_no``) or sample ``data``.
 
@@ -414,7 +425,7 @@ def preview(uow: UnitOfWork, user: models.User, key: str, body: dict[str, Any]) 
         if case is None:
             raise NotFound(f"办件 {body['case_no']} 不存在", code="case_not_found")
         data, created_by, source = dict(case.data or {}), case.created_by, "case"
-        commissioner = commissioners.commissioner_of(uow, case)
+        commissioner = commissioner_of(uow, case)
     elif isinstance(body.get("data"), dict):
         data, source = body["data"], "data"
     else:
@@ -515,7 +526,7 @@ def _start_next(
         return None
     org = directory(uow)
     department = chain.department or step_row.department_code
-    ctx = Context(data, department, case.created_by, commissioners.commissioner_of(uow, case))
+    ctx = Context(data, department, case.created_by, commissioner_of(uow, case))
     plan, skipped = next_level(chain.levels.get("levels", []), after, ctx, org)
     origin = {"key": chain.key, "version": chain.version, "chain_id": chain.id}
     for level in skipped:

@@ -29,6 +29,7 @@ from ..clock import ClockReading, Pause, WorkCalendar, add_working_days, read_cl
 from ..errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from ..uow import UnitOfWork
 from ..workdays import calendar, local_date, today
+from . import sms
 from .common import definition_of, record
 
 PAUSE_KINDS = ("supplement", "special_procedure")
@@ -155,6 +156,7 @@ def start(uow: UnitOfWork, case: models.Case, now: datetime) -> None:
     if deemed:
         detail |= {"deemed": True, "basis": notice_rule(case.service_item.guide)[1]}
     record(uow, case, "system", "clock_start", detail=detail)
+    sms.tell_applicant(uow, case, "acceptance")
 
 
 def _starts_at_intake(uow: UnitOfWork, case: models.Case) -> bool:

@@ -19,6 +19,7 @@ from ..identity import CREDIT_CODE_TYPES
 from ..uow import UnitOfWork
 from . import clock, supervision
 from .cases import department_names
+from .chains import commissioner_of
 from .notifications import notify
 
 COMMISSIONER = "commissioner"
@@ -32,17 +33,6 @@ def _enterprise_cases():
     case = models.Case
     return (case.applicant_kind == "enterprise") & case.applicant_id_type.in_(
         sorted(CREDIT_CODE_TYPES)
-    )
-
-
-def commissioner_of(uow: UnitOfWork, case: models.Case) -> str | None:
-    """The commissioner assigned to the case's enterprise (None for a person's case)."""
-    if case.applicant_kind != "enterprise":
-        return None
-    return uow.session.scalar(
-        select(models.EnterpriseCommissioner.username).where(
-            models.EnterpriseCommissioner.credit_code == case.applicant_id_number
-        )
     )
 
 

@@ -17,6 +17,7 @@ from .. import models
 from ..runtime import CalledModels, CaseRun, CompiledModel, PendingTimer, UserTask, compiled
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
+from . import sms
 from .notifications import announce_new_tasks
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -356,3 +357,4 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
         case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
         record(uow, case, actor, "clock_stop")
     record(uow, case, actor, "finish", detail={"result": case.result})
+    sms.tell_applicant(uow, case, "finish")

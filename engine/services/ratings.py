@@ -559,7 +559,12 @@ def issue_link(
         raise Conflict(f"该办件的{STAGES[stage]}评价已提交", code="already_rated")
     if not _stage_open(uow, case, stage):
         raise Conflict(_NOT_OPEN[stage], code="rating_not_open")
-    now = now or models.utcnow()
+    return _new_link(uow, case, stage, channel, user.username, now or models.utcnow())
+
+
+def _new_link(
+    uow: UnitOfWork, case: models.Case, stage: str, channel: str, by: str, now: datetime
+) -> IssuedLink:
     token = new_token()
     expires = now + timedelta(days=settings(uow)["link_valid_days"])
     uow.session.add(
@@ -568,12 +573,20 @@ def issue_link(
             case=case,
             stage=stage,
             channel=channel,
-            created_by=user.username,
+            created_by=by,
             created_at=now,
             expires_at=expires,
         )
     )
     return IssuedLink(token, stage, expires)
+
+
+def sms_link(uow: UnitOfWork, case: models.Case, stage: str) -> str | None:
+    """The token of a link for the applicant's SMS (engine/services/sms.py); none when the
+    stage cannot be rated now (not open yet, or rated already)."""
+    if _rating_of(uow, case, stage) is not None or not _stage_open(uow, case, stage):
+        return None
+    return _new_link(uow, case, stage, "sms", SYSTEM, models.utcnow()).token
 
 
 def _served_by(uow: UnitOfWork, user: models.User, case: models.Case) -> bool:

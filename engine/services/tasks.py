@@ -16,7 +16,7 @@ from ..forms import check_size, validate_form
 from ..paging import Page, fetch_page
 from ..uow import UnitOfWork
 from . import chains as chain_service
-from . import clock, materials, notifications
+from . import clock, materials, notifications, sms
 from .cases import department_names
 from .common import (
     SYNCED_STATES,
@@ -318,5 +318,6 @@ def _apply_effects(
         record(uow, case, "system", "clock_stop")
     if data.get("decision") == "supplement":
         case.supplement_rounds += 1
+        sms.tell_applicant(uow, case, "supplement", data.get("missing_materials"))
     if meta.get("visit") and data.get("received_via") not in OFF_SITE_CHANNELS:
         case.visits += 1

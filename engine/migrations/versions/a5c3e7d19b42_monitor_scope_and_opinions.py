@@ -1,5 +1,6 @@
 """服务监督员: the scope an administrator sets, and the opinions (监督意见) monitors file;
-企业服务专员: enterprises assigned to commissioners, and their visit logs (走访)
+企业服务专员: enterprises assigned to commissioners, and their visit logs (走访); the SMS
+outbox of the recording gateway
 
 Revision ID: a5c3e7d19b42
 Revises: d16a5e0c7f42
@@ -62,9 +63,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_commissioner_visit_credit_code", "commissioner_visit", ["credit_code"])
+    op.create_table(
+        "sms_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("gateway", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_sms_message_case_id", "sms_message", ["case_id"])
+    op.create_index("ix_sms_message_created_at", "sms_message", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("sms_message")
     op.drop_table("commissioner_visit")
     op.drop_table("enterprise_commissioner")
     op.drop_table("monitor_opinion")
