@@ -40,6 +40,7 @@ from sqlalchemy.orm import aliased
 from .. import access, models, views
 from ..clock import working_days_between
 from ..errors import BadRequest, Conflict, Forbidden, ValidationFailed
+from ..notices import Notice, NoticeTable, cn_date
 from ..uow import UnitOfWork
 from ..workdays import LOCAL_TZ, calendar
 from .ratings import BAD_LEVELS, EXCLUDED_OUTCOME, headed_departments
@@ -807,3 +808,61 @@ def dashboard(
         for light in ("green", "yellow", "red")
     }
     return {"rows": rows, "trend": trend, "ratings_by_level": levels, "lights": lights}
+
+
+# ---- the monthly 通报 ----------------------------------------------------------------------------
+
+CIRCULAR_ISSUER = "office"  # 县政府办公室 issues the month's 通报
+
+
+def monthly_circular(uow: UnitOfWork, user: models.User, month: Any) -> Notice:
+    """The month's 绩效考核通报 (``month``: ``YYYY-MM``): every department's figures ranked by
+    score, ready for the notice layout (web/notices.py render_pdf)."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise BadRequest("month 应为 YYYY-MM", {"field": "month"}) from None
+    period = _months_before(first, 1)[0]
+    rows = scorecard(uow, user, period.first.isoformat(), period.last.isoformat(), "department")
+    finished = sum(row["finished"] for row in rows)
+    overdue = sum(row["overdue"] for row in rows)
+    names = _names(uow, "department")
+
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    title_month = f"{first.year}年{first.month}月"
+    table = NoticeTable(
+        caption=f"{title_month}各部门绩效考核排名",
+        columns=["排名", "部门", "办结件数", "按期办结率", "综合得分"],
+        rows=[
+            [
+                str(row["rank"]),
+                row["name"],
+                str(row["finished"]),
+                percent(row["on_time_rate"]),
+                "—" if row["score"] is None else f"{row['score']:.2f}",
+            ]
+            for row in rows
+        ],
+        keys=["no", "department", "finished", "on_time_rate", "score"],
+    )
+    return Notice(
+        kind="scorecard",
+        ref=month,
+        title=f"关于{title_month}政务服务绩效考核情况的通报",
+        doc_no=f"绩效〔{first.year}〕{first.month}号",
+        issued_on=None,
+        issue_date=cn_date(period.last + timedelta(days=1)),
+        recipient="各有关单位",
+        case_no="",
+        item_name="",
+        department="",
+        issuer=names.get(CIRCULAR_ISSUER, "县政府办公室"),
+        paragraphs=[
+            f"{title_month}，各部门共办结 {finished} 件，超期 {overdue} 件。"
+            "现将各部门办件效率与群众满意度考核情况通报如下。"
+        ],
+        tables=[table],
+        closing=["请排名靠后、存在超期件和差评的单位认真分析原因，限期整改。"],
+    )

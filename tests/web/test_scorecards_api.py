@@ -7,7 +7,9 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from engine import models
 from engine.services import scorecards
 from engine.uow import UnitOfWork
 
@@ -171,3 +173,22 @@ def test_weights_are_checked_and_kept_for_administrators(api, built, body, field
     assert response.status_code == 422
     assert field in response.get_json()["error"]["details"]["fields"]
     assert put(api("office1"), {}).status_code == 403
+
+
+def test_the_monthly_circular_ranks_the_departments_as_a_pdf(api, built, sessions):
+    with UnitOfWork(sessions) as uow:
+        notice = scorecards.monthly_circular(uow, user_named(uow, "office1"), "2019-03")
+    assert notice.title == "关于2019年3月政务服务绩效考核情况的通报"
+    ours = [row for row in notice.tables[0].rows if row[1] in ("绩效甲局", "绩效乙局")]
+    expected = [["绩效乙局", "1", "100.0%"], ["绩效甲局", "4", "75.0%"]]
+    assert sorted(row[1:4] for row in ours) == expected
+    ranks = [int(row[0]) for row in notice.tables[0].rows]
+    assert ranks == sorted(ranks)
+    response = api("office1").get("/scorecards/circular.pdf?month=2019-03")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert api("office1").get("/scorecards/circular.pdf?month=2019-3x").status_code == 400
+    assert api("sc_a1").get("/scorecards/circular.pdf?month=2019-03").status_code == 403
+
+
+def user_named(uow, username: str):
+    return uow.session.scalars(select(models.User).where(models.User.username == username)).one()

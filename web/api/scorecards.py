@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from engine.services import event_log
 from engine.services import scorecards as scorecard_service
 
+from ..notices import render_pdf
 from . import api_call, json_body, listing, paging, schemas
 from .supervision import xlsx_response
 
@@ -116,3 +117,16 @@ def event_log_ocel() -> Any:
     with api_call(write=False) as (uow, user):
         data = event_log.ocel(uow, user, args.get("from"), args.get("to"), args.get("service_item"))
     return _log_response(data, "application/json", "onewindow.ocel.json")
+
+
+@blp.get("/scorecards/circular.pdf")
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def circular_pdf() -> Any:
+    """The month's 绩效考核通报 (``month=YYYY-MM``) as a PDF: the departments ranked."""
+    with api_call(write=False) as (uow, user):
+        notice = scorecard_service.monthly_circular(uow, user, request.args.get("month"))
+    response = Response(render_pdf(notice), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'inline; filename="scorecard-circular.pdf"'
+    return response
