@@ -39,6 +39,7 @@ from .cases import case_tasks, latest_definition, start_case, visible_case
 from .common import LOCAL_TZ, record
 
 MAX_SIZE = 10 * 1024 * 1024  # 10 MB per file
+APPLICANT = "applicant"  # the uploader of a file the applicant sent online
 
 # What the content says it is (magic bytes) → MIME type; the extension must agree.
 _SIGNATURES = (
@@ -243,6 +244,33 @@ def store_material(
     ``content_type`` is what the client claimed; the stored type is what the content is.
     """
     _require_window(uow, user, case)
+    return _store(
+        uow, user.username, case, name, filename, content_type, data, upload_dir, originals, copies
+    )
+
+
+def store_applicant_file(
+    uow: UnitOfWork, case: models.Case, name: str, filename: str, data: bytes, upload_dir: Path
+) -> models.Material:
+    """An applicant's own upload (网上申报, a 补正 answered online), by case number and
+    password; the same type and size checks, until the case is finished."""
+    if case.status == "finished":
+        raise Conflict("办件已办结，不能再上传材料", code="case_finished")
+    return _store(uow, APPLICANT, case, name, filename, "", data, upload_dir)
+
+
+def _store(
+    uow: UnitOfWork,
+    actor: str,
+    case: models.Case,
+    name: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    upload_dir: Path,
+    originals: int = 0,
+    copies: int = 0,
+) -> models.Material:
     _require_known(case.service_item, name)
     clean, detected = check_upload(filename, data)
     if originals < 0 or copies < 0:
@@ -260,7 +288,7 @@ def store_material(
         sha256=digest,
         originals=originals,
         copies=copies,
-        uploaded_by=user.username,
+        uploaded_by=actor,
         uploaded_at=models.utcnow(),
     )
     uow.session.add(material)
@@ -268,7 +296,7 @@ def store_material(
     record(
         uow,
         case,
-        user.username,
+        actor,
         "material_upload",
         detail={
             "material_id": material.id,

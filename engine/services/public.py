@@ -443,4 +443,28 @@ def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
         "finished_at": summary["finished_at"],
         "result": result,
         "result_name": views.result_name(result),
+        "supplement": supplement_notice(uow, case),
+    }
+
+
+def supplement_notice(uow: UnitOfWork, case: models.Case) -> dict[str, Any] | None:
+    """The open 补正 notice — every missing item at once — while the case waits for them: the
+    latest completed step decided 补正 and the case is not finished. The applicant answers it
+    by uploading from the progress page (engine/services/online.py)."""
+    if case.status == "finished":
+        return None
+    task = models.HumanTask
+    last = uow.session.scalars(
+        select(task)
+        .where(task.case_id == case.id, task.state == "completed")
+        .order_by(task.completed_at.desc(), task.id.desc())
+        .limit(1)
+    ).first()
+    data = (last.data or {}) if last is not None else {}
+    if data.get("decision") != "supplement":
+        return None
+    return {
+        "missing": [str(m) for m in data.get("missing_materials") or []],
+        "reason": str(data.get("reason") or ""),
+        "notified_at": views.iso(last.completed_at),
     }

@@ -49,6 +49,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         materials,
         messages,
         monitors,
+        online,
         operations,
         public,
         ratings,
@@ -77,6 +78,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         supervision,
         monitors,
         commissioners,
+        online,
     )
     for module in modules:
         csrf.exempt(module.blp)

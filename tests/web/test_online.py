@@ -1,0 +1,99 @@
+"""网上申报 over HTTP without an account: a case number and 查询密码 at once, channel online and
+no visit, waiting at the window's 受理 step (its 预审); uploads by password with the type and
+size limits; a 补正 answered online by uploading the missing item; a rate limit per address."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+
+from .test_api_journey import complete, item_code
+
+ENTERPRISE = {
+    "kind": "enterprise",
+    "name": "青山网上申报测试有限公司",
+    "id_type": "统一社会信用代码",
+    "id_number": "91331082MA2K8Q1X32",
+    "phone": "13800003333",
+}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _address() -> dict:
+    value = uuid.uuid4().int
+    return {"environ_base": {"REMOTE_ADDR": f"10.{value % 250}.{(value >> 8) % 250}.9"}}
+
+
+@pytest.fixture
+def filed(api, client):
+    """A 企业开办 case filed online from an address of its own: (case_no, password, address)."""
+    address = _address()
+    code = item_code(api("window1"), "企业开办")
+    body = {"service_item": code, "applicant": ENTERPRISE, "data": {}}
+    response = client.post("/api/v1/public/applications", json=body, **address)
+    assert response.status_code == 201, response.get_json()
+    view = response.get_json()
+    assert (view["channel"], view["visits"]) == ("online", 0)
+    assert "公司章程" in view["materials"]
+    return view["case_no"], view["query_password"], address
+
+
+def _upload(client, case_no, password, material, data, filename="scan.pdf", address=None):
+    form = {"password": password, "material": material, "file": (io.BytesIO(data), filename)}
+    return client.post(
+        f"/api/v1/public/cases/{case_no}/materials",
+        data=form,
+        content_type="multipart/form-data",
+        **(address or _address()),
+    )
+
+
+def test_an_online_case_waits_at_the_windows_pre_review(filed, api, client) -> None:
+    case_no, password, address = filed
+    progress = client.get(f"/api/v1/public/cases/{case_no}?password={password}", **address)
+    assert progress.get_json()["supplement"] is None
+    [task] = api("window1").open_tasks(case_no)
+    assert (task["name"], task["department"]) == ("受理", "window")
+    case = api("window1").get(f"/cases/{case_no}").get_json()
+    assert (case["channel"], case["visits"]) == ("online", 0)
+
+
+def test_uploads_need_the_password_and_meet_the_limits(filed, client) -> None:
+    case_no, password, address = filed
+    stored = _upload(client, case_no, password, "公司章程", PDF, address=address)
+    assert stored.status_code == 201, stored.get_json()
+    assert stored.get_json()["uploaded_by"] == "applicant"
+    assert _upload(client, case_no, "000000", "公司章程", PDF).status_code == 404
+    assert _upload(client, case_no, password, "公司章程", b"MZ\x90\x00", "a.exe").status_code == 422
+    assert _upload(client, case_no, password, "营业执照", PDF).status_code == 422
+    big = PDF + b"0" * (10 * 1024 * 1024)
+    assert _upload(client, case_no, password, "公司章程", big).status_code == 413
+
+
+def test_a_supplement_is_answered_online(filed, api, client) -> None:
+    case_no, password, address = filed
+    window = api("window1")
+    [task] = window.open_tasks(case_no)
+    missing = ["公司章程"]
+    complete(window, task, {"decision": "supplement", "missing_materials": missing, "reason": "缺"})
+    progress = client.get(f"/api/v1/public/cases/{case_no}?password={password}", **address)
+    assert progress.get_json()["supplement"]["missing"] == missing
+    stored = _upload(client, case_no, password, "公司章程", PDF, address=address)
+    assert stored.status_code == 201, stored.get_json()
+    events = window.get(f"/cases/{case_no}").get_json()["events"]
+    uploads = [e for e in events if e["action"] == "material_upload"]
+    assert [(e["actor"], e["detail"]["name"]) for e in uploads] == [("applicant", "公司章程")]
+
+
+def test_applications_are_rate_limited_per_address(api, client) -> None:
+    address = _address()
+    body = {"service_item": item_code(api("window1"), "企业开办"), "applicant": ENTERPRISE}
+    statuses = [
+        client.post("/api/v1/public/applications", json=body, **address).status_code
+        for _ in range(11)
+    ]
+    assert statuses == [201] * 10 + [429]
+    unknown = {"service_item": "nothing", "applicant": ENTERPRISE}
+    assert client.post("/api/v1/public/applications", json=unknown, **_address()).status_code == 404
