@@ -1304,6 +1304,10 @@ EN_CATALOG: dict[str, str] = {
     "不予受理率": "Refusal rate",
     "督办按期反馈率": "Supervision answered on time",
     "综合得分": "Score",
+    "过程挖掘": "Process mining",
+    "各环节平均用时（工作日）": "Average time per step (working days)",
+    "瓶颈": "bottleneck",
+    "等待": "Waiting",
 }
 
 

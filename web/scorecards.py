@@ -7,10 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
+from sqlalchemy import select
 
+from engine import models
 from engine.access import CASE_WORK_ROLES, READ_ALL_ROLES
+from engine.camunda import is_bpmn
+from engine.errors import NotFound
+from engine.services import process_mining
 from engine.services import scorecards as scorecard_service
-from engine.services.cases import list_cases
+from engine.services.cases import latest_definition, list_cases
 from engine.workdays import today
 
 from .api.supervision import xlsx_response
@@ -136,3 +141,44 @@ def _in_nav() -> bool:
     """The navigation offers 绩效考核 to the roles that have a row or read them."""
     user = g.get("user")
     return bool(user is not None and user.role_codes & NAV_ROLES)
+
+
+@bp.get("/mining")
+@login_required
+def mining() -> str:
+    """过程挖掘: the item's diagram with each step's average waiting and handling time."""
+    first, last, _by = _choice().values()
+    with page_user() as (uow, user):
+        items = uow.session.execute(
+            select(models.ServiceItem.code, models.ServiceItem.name).order_by(
+                models.ServiceItem.code
+            )
+        ).all()
+        item = request.args.get("service_item") or (items[0][0] if items else "")
+        times = process_mining.step_times(uow, user, item, first, last)
+    config = {
+        "steps": times["steps"],
+        "bottleneck": times["bottleneck"],
+        "texts": {"waiting": _("等待"), "handling": _("办理"), "days": _("工作日")},
+    }
+    return render_template(
+        "scorecards/mining.html",
+        items=items,
+        item=item,
+        times=times,
+        config=config,
+        choice={"from": first, "to": last},
+    )
+
+
+@bp.get("/mining/<code>.bpmn")
+@login_required
+def mining_diagram(code: str) -> Response:
+    """The BPMN of the item's latest model version, for the overlay viewer."""
+    with page_user() as (uow, _user):
+        item = uow.session.get(models.ServiceItem, code)
+        if item is None:
+            raise NotFound("没有这个事项", code="service_item_not_found")
+        files = latest_definition(uow, item.process_key).files
+        bpmn = next(text for name, text in sorted(files.items()) if is_bpmn(name))
+    return Response(bpmn, mimetype="application/xml")

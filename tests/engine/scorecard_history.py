@@ -23,6 +23,7 @@ PERIOD = ("2019-03-01", "2019-03-31")
 DEPARTMENTS = {"scA": ("绩效甲局", "sc_heada"), "scB": ("绩效乙局", "sc_headb")}
 CLERKS = {"sc_a1": "scA", "sc_a2": "scA", "sc_b1": "scB", "sc_heada": "scA", "sc_headb": "scB"}
 WINDOW = "scW"  # the intake window of every case below
+STEP_WAITING, STEP_HANDLING = 1.0, 2.0  # c1's step 初审, in working days
 
 # What DOMAIN.md's formulas give for the history below (worked out in the comments of ``build``).
 EXPECTED = {
@@ -121,12 +122,32 @@ def build(uow: UnitOfWork) -> None:
                 state="completed" if clerk else "ready",
                 completed_by=clerk,
                 completed_at=done,
+                created_at=at(1, 9),
             )
         )
 
-    # c1: scA/sc_a1, accepted Mon 4th, due Fri 8th, finished 7th — early; 3 working days
+    # c1: scA/sc_a1, accepted Mon 4th, due Fri 8th, finished 7th — early; 3 working days.
+    # Its step 初审 was created on the 4th, claimed on the 5th and completed on the 7th: it
+    # waited 1 working day and was handled in 2 (STEP_WAITING, STEP_HANDLING).
     c1 = case("01", promised, accepted_at=at(4), due_date=date(2019, 3, 8), finished_at=at(7))
-    step(c1, "scA", "sc_a1", at(7))
+    session.add(
+        models.HumanTask(
+            id="SC201901-review",
+            case_id=c1.id,
+            spec_name="review",
+            name="初审",
+            department_code="scA",
+            state="completed",
+            completed_by="sc_a1",
+            completed_at=at(7),
+            created_at=at(4),
+        )
+    )
+    session.add(
+        models.CaseEvent(
+            case_id=c1.id, at=at(5), actor="sc_a1", action="claim", task_id="SC201901-review"
+        )
+    )
     # c2: scA/sc_a1 and scB/sc_b1, finished on its due date; paused 5th–6th: 4 − 2 = 2 days;
     # one 补正 round
     c2 = case(

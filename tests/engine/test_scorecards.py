@@ -4,9 +4,11 @@ department, window, clerk and service item; rates null when nothing is counted; 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from engine import models
 from engine.errors import BadRequest, Forbidden
-from engine.services import scorecards
+from engine.services import process_mining, scorecards
 
 from . import scorecard_history as history
 from .helpers import user
@@ -82,3 +84,26 @@ def test_a_malformed_period_is_refused(rows):
             rows("department", period=period)
     with pytest.raises(BadRequest):
         rows("team")
+
+
+def test_step_times_give_waiting_and_handling_in_working_days(uow):
+    with uow() as u:
+        history.build(u)
+        item = u.session.get(models.Case, history_case(u, "SC201901")).service_item_code
+        times = process_mining.step_times(u, user(u, "office1"), item, *history.PERIOD)
+    steps = {s["element_id"]: s for s in times["steps"]}
+    review = steps["review"]
+    assert (review["name"], review["count"]) == ("初审", 1)
+    assert (review["avg_waiting_working_days"], review["avg_handling_working_days"]) == (
+        history.STEP_WAITING,
+        history.STEP_HANDLING,
+    )
+    # the other steps were created on the 1st and never claimed: they waited all along
+    assert steps["step"]["avg_handling_working_days"] == 0
+    assert times["bottleneck"] == "step"
+    with uow() as u, pytest.raises(Forbidden):
+        process_mining.step_times(u, user(u, "sc_a1"), item, *history.PERIOD)
+
+
+def history_case(u, case_no: str) -> int:
+    return u.session.scalars(select(models.Case.id).where(models.Case.case_no == case_no)).one()

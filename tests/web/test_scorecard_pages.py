@@ -9,7 +9,9 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from engine import models
 from engine.uow import UnitOfWork
 
 from ..engine import scorecard_history as history
@@ -78,3 +80,22 @@ def test_a_clerk_without_a_department_row_is_refused(client, sessions):
     login(client, "sc_a1")
     assert client.get(f"/scorecards/?{QUERY}").status_code == 403
     assert client.get(f"/scorecards/?from={FROM}&to={TO}&by=clerk").status_code == 200
+
+
+def test_the_process_mining_page_overlays_step_times_on_the_diagram(office, sessions):
+    with UnitOfWork(sessions) as uow:
+        item = uow.session.scalars(
+            select(models.Case.service_item_code).where(models.Case.case_no == "SC201901")
+        ).one()
+    html = office.get(f"/scorecards/mining?service_item={item}&from={FROM}&to={TO}").get_data(
+        as_text=True
+    )
+    found = re.search(r'<script type="application/json" id="step-times">(.*?)</script>', html)
+    config = json.loads(found.group(1))
+    review = next(s for s in config["steps"] if s["element_id"] == "review")
+    assert (review["avg_waiting_working_days"], review["avg_handling_working_days"]) == (1.0, 2.0)
+    assert config["bottleneck"] == "step" and "瓶颈" in html
+    assert "js/step-times.js" in html and "bpmn-navigated-viewer" in html
+    diagram = office.get(f"/scorecards/mining/{item}.bpmn")
+    assert diagram.status_code == 200 and b"bpmn" in diagram.data[:500].lower()
+    assert office.get("/scorecards/mining/nope.bpmn").status_code == 404

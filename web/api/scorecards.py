@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 
-from engine.services import event_log
+from engine.services import event_log, process_mining
 from engine.services import scorecards as scorecard_service
 
 from ..notices import render_pdf
@@ -130,3 +130,19 @@ def circular_pdf() -> Any:
     response = Response(render_pdf(notice), mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="scorecard-circular.pdf"'
     return response
+
+
+@blp.get("/scorecards/step-times")
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def step_times() -> Any:
+    """Each step of ``service_item``'s model with its average waiting (creation to claim or
+    completion) and handling (claim to completion) in working days, and the bottleneck."""
+    args = request.args
+    with api_call(write=False) as (uow, user):
+        return jsonify(
+            process_mining.step_times(
+                uow, user, args.get("service_item") or "", args.get("from"), args.get("to")
+            )
+        )
