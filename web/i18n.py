@@ -1275,6 +1275,7 @@ EN_CATALOG: dict[str, str] = {
         "The demo and the tests use the recording gateway: messages are kept here, never sent."
     ),
     "还没有短信": "No messages yet",
+    "零跑动": "Zero visits",
     # 绩效考核 scorecards (web/scorecards.py, web/templates/scorecards/)
     "绩效考核": "Performance",
     "大屏": "Hall display",

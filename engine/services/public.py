@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import undefer
 
 from .. import models, ratelimit, views
@@ -97,7 +97,39 @@ def list_items(uow: UnitOfWork, q: str | None = None) -> list[dict[str, Any]]:
             )
         )
     rows = uow.session.scalars(query.order_by(models.ServiceItem.code))
-    return [_summary(item) for item in rows if not item.internal]
+    rates = visit_rates(uow)
+    return [
+        {**_summary(item), "visit_rates": rates.get(item.code, _rates(0, 0, 0))}
+        for item in rows
+        if not item.internal
+    ]
+
+
+def _rates(finished: int, zero: int, at_most_once: int) -> dict[str, Any]:
+    def share(part: int) -> float | None:
+        return round(part / finished, 4) if finished else None
+
+    return {
+        "finished": finished,
+        "zero_visit_rate": share(zero),  # 零跑动: finished without the applicant coming in
+        "at_most_once_rate": share(at_most_once),  # 最多跑一次
+    }
+
+
+def visit_rates(uow: UnitOfWork) -> dict[str, dict[str, Any]]:
+    """Per item, over its finished cases: the 零跑动 (0 visits) and 最多跑一次 (≤ 1) rates."""
+    case = models.Case
+    rows = uow.session.execute(
+        select(
+            case.service_item_code,
+            func.count(case.id),
+            func.count(case.id).filter(case.visits == 0),
+            func.count(case.id).filter(case.visits <= 1),
+        )
+        .where(case.status == "finished")
+        .group_by(case.service_item_code)
+    ).all()
+    return {code: _rates(n, zero, once) for code, n, zero, once in rows}
 
 
 def _item(uow: UnitOfWork, code: str) -> models.ServiceItem:

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from .test_api_journey import complete, item_code
+from .test_api_journey import complete, item_code, receive_materials
+from .test_ratings_api import INSTANT
 
 ENTERPRISE = {
     "kind": "enterprise",
@@ -97,3 +98,27 @@ def test_applications_are_rate_limited_per_address(api, client) -> None:
     assert statuses == [201] * 10 + [429]
     unknown = {"service_item": "nothing", "applicant": ENTERPRISE}
     assert client.post("/api/v1/public/applications", json=unknown, **_address()).status_code == 404
+
+
+def test_a_case_finished_without_a_visit_counts_in_the_catalogue_rates(api, client) -> None:
+    window = api("window1")
+    code = item_code(window, "个体工商户设立登记")
+    person = {
+        "kind": "person",
+        "name": "零跑动测试",
+        "id_type": "居民身份证",
+        "id_number": "330182199001011236",
+        "phone": "13900004444",
+    }
+    body = {"service_item": code, "applicant": person}
+    filed = client.post("/api/v1/public/applications", json=body, **_address()).get_json()
+    [task] = window.open_tasks(filed["case_no"])
+    receive_materials(window, filed["case_no"])
+    done = complete(window, task, INSTANT)
+    assert (done["case"]["status"], done["case"]["visits"]) == ("finished", 0)
+    items = client.get("/api/v1/public/service-items?per_page=200").get_json()["items"]
+    rates = next(i for i in items if i["code"] == code)["visit_rates"]
+    assert rates["finished"] >= 1 and rates["zero_visit_rate"] > 0
+    assert rates["at_most_once_rate"] >= rates["zero_visit_rate"]
+    page = client.get("/public/").get_data(as_text=True)
+    assert "零跑动" in page and "最多跑一次" in page
