@@ -467,9 +467,37 @@ def preview_error(message: str, where: str | None) -> tuple[Response, int]:
     return jsonify(body), 422
 
 
+def form_builder_texts() -> dict[str, str]:
+    """The 表单构造器's words (web/static/js/designer/form-builder.js)."""
+    return {
+        "field_type_string": _("文本"),
+        "field_type_integer": _("整数"),
+        "field_type_number": _("数字"),
+        "field_type_boolean": _("是/否"),
+        "field_type_date": _("日期"),
+        "field_type_choice": _("单选（选项）"),
+        "always": _("（无条件）"),
+        "field_number": _("字段 %(n)s · %(name)s"),
+        "field_name": _("字段名"),
+        "field_title": _("标题"),
+        "field_type": _("类型"),
+        "field_required": _("必填"),
+        "field_options": _("选项（每行一个：值=标题）"),
+        "field_required_when": _("另在此字段…"),
+        "field_required_value": _("…等于此值时必填"),
+        "field_up": _("上移字段"),
+        "field_down": _("下移字段"),
+        "field_remove": _("删除字段"),
+        "field_new": _("新字段"),
+        "field_name_invalid": _("字段名“%(name)s”只能包含字母、数字和下划线，且不以数字开头"),
+        "field_name_twice": _("字段名“%(name)s”重复"),
+    }
+
+
 def js_texts() -> dict[str, str]:
     """The page scripts' messages, translated here so that the catalogue stays in one place."""
     return {
+        **form_builder_texts(),
         "loading": _("加载中…"),
         "load_failed": _("加载失败：%(message)s"),
         "saved": _("草稿已保存"),

@@ -213,6 +213,34 @@ EN_CATALOG: dict[str, str] = {
     "请先添加条件": "Add a condition first",
     "删除此条件": "Remove",
     "“%(field)s”须填写数字": "“%(field)s” needs a number",
+    # 表单构造器 (web/static/js/designer/form-builder.js, designer/modeler.html)
+    "文本": "Text",
+    "整数": "Integer",
+    "数字": "Number",
+    "是/否": "Yes/no",
+    "单选（选项）": "Choice (options)",
+    "（无条件）": "(always)",
+    "字段 %(n)s · %(name)s": "Field %(n)s · %(name)s",
+    "字段名": "Field name",
+    "标题": "Title",
+    "必填": "Required",
+    "选项（每行一个：值=标题）": "Options (one a line: value=title)",
+    "另在此字段…": "Also required when field…",
+    "…等于此值时必填": "…equals this value",
+    "上移字段": "Move field up",
+    "下移字段": "Move field down",
+    "删除字段": "Remove field",
+    "新字段": "New field",
+    "字段名“%(name)s”只能包含字母、数字和下划线，且不以数字开头": (
+        "Field name “%(name)s” may hold letters, digits and underscores, not starting with a digit"
+    ),
+    "字段名“%(name)s”重复": "Field name “%(name)s” is used twice",
+    "表单构造器": "Form builder",
+    "各字段写入下面的 JSON Schema，它仍可直接编辑。": (
+        "Set each field's name, title, type, required, options and conditional requirement; "
+        "they are written into the JSON Schema below, which stays editable."
+    ),
+    "添加字段": "Add a field",
     # 事项目录 (web/designer.py catalogue pages)
     "事项 %(code)s 不存在": "Service item %(code)s does not exist",
     "事项 %(name)s 已创建": "Service item %(name)s created",

@@ -101,6 +101,7 @@
     o.uiName.textContent = ui || '';
     o.schemaError.textContent = '';
     o.uiError.textContent = '';
+    o.schema.dispatchEvent(new CustomEvent('ow-form-opened'));  // the 表单构造器 re-reads it
     if (name) {
       this.preview();
     } else {

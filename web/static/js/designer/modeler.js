@@ -136,6 +136,7 @@
         newName: byId('new-form-name'),
         newError: byId('new-form-error')
       });
+      new window.OWFormBuilder(byId('form-builder'), byId('schema-text'));
       modeler.on('commandStack.changed', markDirty);
       window.owDesigner = {
         modeler: modeler, state: state, panel: panel, forms: forms,
