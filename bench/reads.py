@@ -9,6 +9,7 @@ then the same service call runs in process and every SELECT it sent is shown wit
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,8 +18,10 @@ from sqlalchemy import select
 from engine import models
 from engine.services import cases as case_service
 from engine.services import designer as designer_service
+from engine.services import scorecards
 from engine.services import tasks as task_service
 from engine.uow import UnitOfWork
+from engine.workdays import today
 
 from .client import ApiClient
 from .databases import BenchDatabase
@@ -48,7 +51,13 @@ def _probes(db: BenchDatabase) -> tuple[str, str]:
 
 
 def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
-    """Each read: who, the API path, and the service call behind it."""
+    """Each read: who, the API path, and the service call behind it; the 绩效考核 reads
+    cover the year and the month up to today."""
+    day = today()
+    now = day.isoformat()
+    year_ago = (day - timedelta(days=365)).isoformat()
+    month_ago = (day - timedelta(days=30)).isoformat()
+    late = {"finished_from": month_ago, "finished_to": now, "on_time": "false"}
     return {
         "inbox": ("window1", "/tasks", lambda u, us: task_service.list_tasks(u, us["window1"])),
         "inbox_department": (
@@ -75,6 +84,21 @@ def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
             "admin",
             "/cases?light=yellow",
             lambda u, us: case_service.list_cases(u, us["admin"], light="yellow"),
+        ),
+        "scorecard_year_department": (
+            "admin",
+            f"/scorecards?from={year_ago}&to={now}&by=department",
+            lambda u, us: scorecards.scorecard(u, us["admin"], year_ago, now, "department"),
+        ),
+        "scorecard_month_clerk": (
+            "admin",
+            f"/scorecards?from={month_ago}&to={now}&by=clerk",
+            lambda u, us: scorecards.scorecard(u, us["admin"], month_ago, now, "clerk"),
+        ),
+        "scorecard_drill_late": (
+            "admin",
+            f"/cases?department=amr&finished_from={month_ago}&finished_to={now}&on_time=false",
+            lambda u, us: case_service.list_cases(u, us["admin"], department="amr", drill=late),
         ),
         "stats": (
             "designer1",
