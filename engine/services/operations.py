@@ -151,17 +151,33 @@ def _user(uow: UnitOfWork, name: Any, field: str) -> models.User:
 
 
 def _lock_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
-    """The task with its case row locked (writers to one case take turns), in any state."""
-    row = uow.session.execute(
-        select(models.HumanTask, models.Case)
-        .join(models.Case, models.HumanTask.case_id == models.Case.id)
-        .where(models.HumanTask.id == task_id)
-        .with_for_update(of=(models.HumanTask, models.Case))
+    """The task, in any state, read after its case row is locked — case first, then task, the
+    order every writer takes (services/tasks.py), so an operation never waits in a circle with
+    the timer scheduler."""
+    case = uow.session.scalars(
+        select(models.Case)
+        .where(
+            models.Case.id
+            == select(models.HumanTask.case_id)
+            .where(models.HumanTask.id == task_id)
+            .scalar_subquery()
+        )
+        .with_for_update(of=models.Case)
         .execution_options(populate_existing=True)
-    ).first()
-    if row is None or not access.can_see_task(user, row[0]):
+    ).one_or_none()
+    task = (
+        uow.session.scalars(
+            select(models.HumanTask)
+            .where(models.HumanTask.id == task_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if case is not None
+        else None
+    )
+    if task is None or not access.can_see_task(user, task):
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    return row[0]
+    return task
 
 
 def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import models
 from engine.errors import Conflict
+from engine.services import operations
 from engine.services import tasks as task_service
 from engine.services.timers import fire_one
 from engine.uow import UnitOfWork
@@ -60,14 +61,14 @@ def _race(calls: list[Callable[[], object]]) -> list[BaseException | None]:
     return raised
 
 
-def test_timers_falling_due_while_clerks_complete_never_deadlock(pg) -> None:
-    sessions, make_uow = pg
+def _due_steps(make_uow: UowFactory) -> tuple[list[str], dict[str, str], datetime]:
+    """Cases waiting at 补正材料 whose deadlines pass one second apart, in case order."""
     case_nos = [start(make_uow, "个体工商户设立登记") for _ in range(CASES)]
     for case_no in case_nos:
         complete(make_uow, "window1", case_no, DECIDE, SUPPLEMENT)
     steps = {case_no: open_task(make_uow, case_no, STEP) for case_no in case_nos}
     base = models.utcnow() - timedelta(hours=1)
-    with make_uow() as uow:  # the 补正 deadlines pass one second apart, in case order
+    with make_uow() as uow:
         for index, case_no in enumerate(case_nos):
             case_id = select(models.Case.id).where(models.Case.case_no == case_no)
             uow.session.execute(
@@ -75,6 +76,17 @@ def test_timers_falling_due_while_clerks_complete_never_deadlock(pg) -> None:
                 .where(models.Timer.case_id == case_id.scalar_subquery())
                 .values(due_at=base + timedelta(seconds=index))
             )
+    return case_nos, steps, base
+
+
+def _unexpected(error: BaseException | None) -> bool:
+    """Losing the race is a 409 (the step is gone); anything else is a failure."""
+    return error is not None and not (isinstance(error, Conflict) and error.code == "task_not_open")
+
+
+def test_timers_falling_due_while_clerks_complete_never_deadlock(pg) -> None:
+    sessions, make_uow = pg
+    case_nos, steps, base = _due_steps(make_uow)
 
     def clerk(case_no: str) -> Callable[[], object]:
         def run() -> object:
@@ -89,9 +101,7 @@ def test_timers_falling_due_while_clerks_complete_never_deadlock(pg) -> None:
     failures = []
     for index, case_no in enumerate(case_nos):
         completion, firing = _race([clerk(case_no), scheduler(index)])
-        if completion is not None and not (
-            isinstance(completion, Conflict) and completion.code == "task_not_open"
-        ):
+        if _unexpected(completion):
             failures.append((case_no, repr(completion)))
         if firing is not None:
             failures.append((case_no, repr(firing)))
@@ -111,3 +121,29 @@ def test_timers_falling_due_while_clerks_complete_never_deadlock(pg) -> None:
             assert open_names(make_uow, case_no) == [DECIDE], case_no
             outcomes["completed"] += 1
     assert outcomes["completed"] and outcomes["timer"], outcomes
+
+
+def test_timers_falling_due_while_clerks_transfer_never_deadlock(pg) -> None:
+    """转办 and the other task operations lock the case first too (services/operations.py)."""
+    sessions, make_uow = pg
+    case_nos, steps, base = _due_steps(make_uow)
+
+    def transfer(case_no: str) -> Callable[[], object]:
+        def run() -> object:
+            with make_uow() as uow:
+                return operations.transfer(
+                    uow, user(uow, "window1"), steps[case_no], "window2", "换人办理"
+                )
+
+        return run
+
+    failures = []
+    for index, case_no in enumerate(case_nos):
+        moment = base + timedelta(seconds=index, milliseconds=500)
+        moved, firing = _race([transfer(case_no), lambda at=moment: fire_one(sessions, at, "t")])
+        if _unexpected(moved):
+            failures.append((case_no, repr(moved)))
+        if firing is not None:
+            failures.append((case_no, repr(firing)))
+    assert failures == [], failures
+    assert all(event_count(make_uow, n, "timer") == 1 for n in case_nos)
