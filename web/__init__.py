@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         incidents_pages,
         monitors,
         notices,
+        online_pages,
         operations_pages,
         public,
         ratings,
@@ -98,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(monitors.bp)
     app.register_blueprint(commissioners.bp)
     app.register_blueprint(sms_pages.bp)
+    app.register_blueprint(online_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

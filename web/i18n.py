@@ -1304,6 +1304,22 @@ EN_CATALOG: dict[str, str] = {
     ),
     "还没有短信": "No messages yet",
     "零跑动": "Zero visits",
+    # 网上申报 pages (web/online_pages.py, templates/online/)
+    "在线申报": "Apply online",
+    "名称或姓名": "Name",
+    "PDF、JPEG 或 PNG，每个文件不超过 10 MB": "PDF, JPEG or PNG, at most 10 MB each",
+    "提交申报": "Submit the application",
+    "申报已提交": "Application submitted",
+    "请记下办件编号和查询密码：窗口预审后，可在进度查询页查看进度、上传补正材料。": (
+        "Note the case number and query password: after the window's pre-review, the progress "
+        "page shows where the case is and takes any missing materials."
+    ),
+    "补正告知": "Missing materials",
+    "补正材料": "Missing materials",
+    "上传补正材料": "Upload the missing materials",
+    "已上传 %(count)s 个文件，窗口将尽快审核": (
+        "%(count)s files uploaded; the window will review them"
+    ),
     # 绩效考核 scorecards (web/scorecards.py, web/templates/scorecards/)
     "绩效考核": "Performance",
     "大屏": "Hall display",
