@@ -16,11 +16,17 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1366, "height": 768}
 
 
-def test_palette_context_pad_and_popup_menu_are_chinese(page: Page) -> None:
+def open_new_model(page: Page, prefix: str, name: str, copy_from: str | None) -> str:
+    """designer1 at 1366×768 on the modeler of a new model; returns its key."""
     page.set_viewport_size(DESKTOP)
-    key = new_key("zh")
+    key = new_key(prefix)
     login(page, "designer1")
-    create_model(page, key, "中文设计器", SOURCE_MODEL)
+    create_model(page, key, name, copy_from)
+    return key
+
+
+def test_palette_context_pad_and_popup_menu_are_chinese(page: Page) -> None:
+    key = open_new_model(page, "zh", "中文设计器", SOURCE_MODEL)
     palette = page.locator("#canvas .djs-palette")
     create_task = palette.locator('[data-action="create.task"]')
     expect(create_task).to_have_attribute("aria-label", "创建任务")
@@ -43,10 +49,7 @@ def test_palette_context_pad_and_popup_menu_are_chinese(page: Page) -> None:
 
 
 def test_the_decision_table_editor_is_chinese(page: Page) -> None:
-    page.set_viewport_size(DESKTOP)
-    key = new_key("zhdmn")
-    login(page, "designer1")
-    create_model(page, key, "中文决策表", None)
+    open_new_model(page, "zhdmn", "中文决策表", None)
     page.get_by_role("tab", name="决策表").click()
     page.get_by_label("新决策表文件名").fill("fee_rules")
     page.get_by_role("button", name="新建决策表").click()
@@ -59,10 +62,7 @@ def test_the_decision_table_editor_is_chinese(page: Page) -> None:
 
 def test_an_unchanged_model_deployed_again_from_the_page_makes_no_version(page: Page) -> None:
     """bpmn-js writes XML its own way; the page sends the loaded text while nothing was edited."""
-    page.set_viewport_size(DESKTOP)
-    key = new_key("same")
-    login(page, "designer1")
-    create_model(page, key, "重复部署", SOURCE_MODEL)
+    key = open_new_model(page, "same", "重复部署", SOURCE_MODEL)
     designer = api_token(page.request, "designer1")
     first = page.request.post(
         f"/api/v1/process-models/{key}/deploy", data={"note": "初版"}, headers=designer

@@ -8,8 +8,8 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import login
-from .test_designer import SOURCE_MODEL, create_model, new_key
+from .test_designer import SOURCE_MODEL
+from .test_designer_zh import open_new_model
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,7 @@ def schema_of(page: Page) -> dict:
 
 
 def test_fields_built_on_the_page_become_json_schema(page: Page) -> None:
-    page.set_viewport_size({"width": 1366, "height": 768})
-    key = new_key("builder")
-    login(page, "designer1")
-    create_model(page, key, "表单构造器测试", SOURCE_MODEL)
+    open_new_model(page, "builder", "表单构造器测试", SOURCE_MODEL)
     page.get_by_role("tab", name="表单").click()
     page.get_by_label("新表单文件名").fill("review")
     page.get_by_role("button", name="新建表单").click()
