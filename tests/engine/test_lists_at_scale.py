@@ -174,7 +174,10 @@ def test_postgresql_serves_inboxes_and_lights_from_partial_indexes(uow, backend)
         red = _plans(u, lambda: case_service.list_cases(u, admin, light="red"), '"case"')
         search = lambda: case_service.list_cases(u, admin, q="2026010101")  # noqa: E731
         number = _plans(u, search, '"case"', "indexscan")  # the trigram indexes are bitmaps
-    assert "ix_human_task_open_department" in department[0], department
+    # which open-task index serves a department's inbox depends on the shared database's
+    # statistics; that a partial index over open tasks does, not a scan of every task, does not
+    assert "ix_human_task_open_" in department[0], department
+    assert "Seq Scan on human_task" not in department[0], department
     for index in ("open_department", "open_assignee"):
         assert f"ix_human_task_{index}" in mine[0], mine
     assert "ix_case_running_due" in red[0] and "ix_case_finished_late" in red[0], red
