@@ -848,3 +848,18 @@ class SmsMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     gateway: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PolicyArticle(Base):
+    """A 政策解读 article an administrator writes in Markdown, about a service item or a topic;
+    rendered sanitised on the public pages (engine/services/policies.py)."""
+
+    __tablename__ = "policy_article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(64), default="", index=True)
+    service_item: Mapped[str | None] = mapped_column(String(64), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

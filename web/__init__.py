@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         notices,
         online_pages,
         operations_pages,
+        policy_pages,
         public,
         ratings,
         scorecards,
@@ -100,6 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(commissioners.bp)
     app.register_blueprint(sms_pages.bp)
     app.register_blueprint(online_pages.bp)
+    app.register_blueprint(policy_pages.bp)
     api.init_app(app, csrf)
     errors.init_app(app)
     cli.init_app(app)

@@ -1320,6 +1320,20 @@ EN_CATALOG: dict[str, str] = {
     "已上传 %(count)s 个文件，窗口将尽快审核": (
         "%(count)s files uploaded; the window will review them"
     ),
+    # 政策解读专区 and the large-text mode (web/policy_pages.py)
+    "政策解读": "Policy explained",
+    "专题": "Topic",
+    "发布": "Publish",
+    "搜索": "Search",
+    "已发布政策解读": "Article published",
+    "正文（Markdown）": "Text (Markdown)",
+    "没有找到政策解读": "No articles found",
+    "大字模式": "Large text",
+    "标准模式": "Standard view",
+    "帮办代办：窗口工作人员或企业服务专员可免费帮您办理。": (
+        "Assisted service: a window clerk or an enterprise service commissioner will do it for "
+        "you, free of charge."
+    ),
     # 绩效考核 scorecards (web/scorecards.py, web/templates/scorecards/)
     "绩效考核": "Performance",
     "大屏": "Hall display",

@@ -1,6 +1,6 @@
 """服务监督员: the scope an administrator sets, and the opinions (监督意见) monitors file;
 企业服务专员: enterprises assigned to commissioners, and their visit logs (走访); the SMS
-outbox of the recording gateway
+outbox of the recording gateway; 政策解读 articles
 
 Revision ID: a5c3e7d19b42
 Revises: d16a5e0c7f42
@@ -77,9 +77,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_sms_message_case_id", "sms_message", ["case_id"])
     op.create_index("ix_sms_message_created_at", "sms_message", ["created_at"])
+    op.create_table(
+        "policy_article",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("service_item", sa.String(length=64), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_policy_article_topic", "policy_article", ["topic"])
+    op.create_index("ix_policy_article_service_item", "policy_article", ["service_item"])
 
 
 def downgrade() -> None:
+    op.drop_table("policy_article")
     op.drop_table("sms_message")
     op.drop_table("commissioner_visit")
     op.drop_table("enterprise_commissioner")
