@@ -209,7 +209,9 @@ def _members(dimension: str) -> Any:
         query = select(c.id.label("case_id"), c.intake_department.label("key"))
     else:
         query = select(c.id.label("case_id"), c.service_item_code.label("key"))
-    return query.distinct().subquery()
+    # not DISTINCT: the database then joins the period's cases to their steps by index, and
+    # every count below counts distinct cases
+    return query.subquery()
 
 
 def _member_clause(dimension: str, key: str) -> ColumnElement[bool]:
@@ -259,6 +261,12 @@ def _count(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _cases(condition: ColumnElement[bool] | None = None) -> Any:
+    """The number of distinct cases (meeting ``condition``) in a row's group."""
+    counted = models.Case.id if condition is None else case((condition, models.Case.id))
+    return func.count(func.distinct(counted))
+
+
 class _Rows:
     """Figures collected per key."""
 
@@ -276,19 +284,19 @@ def _case_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) 
     c, m = models.Case, _members(dimension)
     joined = select(m.c.key).select_from(c).join(m, m.c.case_id == c.id).group_by(m.c.key)
     finished = joined.add_columns(
-        func.count(),
-        _count(_on_time(dialect)),
-        _count(_early(dialect)),
-        _count(~_on_time(dialect)),
-        _count(_first_time()),
+        _cases(),
+        _cases(_on_time(dialect)),
+        _cases(_early(dialect)),
+        _cases(~_on_time(dialect)),
+        _cases(_first_time()),
     ).where(_finished_in(period))
     rows.add(finished, uow, "finished", "on_time", "early", "late", "first_time")
-    open_late = joined.add_columns(func.count()).where(
+    open_late = joined.add_columns(_cases()).where(
         _overdue_on(period.last, period, dialect), ~_finished_in(period)
     )
     rows.add(open_late, uow, "late")
     decided = joined.add_columns(
-        func.count(), _count(c.supplement_rounds > 0), _count(_refused())
+        _cases(), _cases(c.supplement_rounds > 0), _cases(_refused())
     ).where(_decided_in(period))
     rows.add(decided, uow, "decided", "supplemented", "refused")
     _working_days(uow, rows, dimension, period, dialect)
@@ -308,13 +316,13 @@ def _working_days(
         .join(m, m.c.case_id == c.id)
         .where(_finished_in(period), c.accepted_at.is_not(None))
     )
-    spans = base.add_columns(func.count()).group_by(m.c.key, accepted, finished)
+    spans = base.add_columns(_cases()).group_by(m.c.key, accepted, finished)
     for key, first, last, count in uow.session.execute(spans):
         rows.values[key]["measured"] += count
         rows.values[key]["days"] += count * working_days_between(cal, first, last)
     pause = models.ClockPause
     paused = (
-        base.add_columns(pause.start, pause.end, func.count())
+        base.add_columns(pause.start, pause.end, func.count(func.distinct(pause.id)))
         .join(pause, pause.case_id == c.id)
         .group_by(m.c.key, accepted, finished, pause.start, pause.end)
     )
