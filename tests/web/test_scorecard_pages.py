@@ -41,7 +41,8 @@ def test_the_scorecard_page_shows_rows_linked_to_their_cases_and_charts(office):
     assert "/vendor/echarts/echarts.min.js" in html and "js/scorecards.js" in html
     charts = charts_of(html)
     assert [m["month"] for m in charts["trend"]][-1] == "2019-03"
-    assert charts["trend"][-1]["finished"] >= 5  # scA's four and scB's one
+    march = charts["trend"][-1]  # c1, c2 (scA's and scB's), c3 and c5, each once
+    assert (march["finished"], march["on_time_rate"]) == (4, 0.75)
     assert {level["name"] for level in charts["levels"]} >= {"非常满意", "非常不满意"}
     assert charts["ranking"] and charts["texts"]["trend"] == "月度趋势"
     link = re.search(r'href="(/scorecards/cases\?[^"]*department=scA[^"]*)">4<', html)
