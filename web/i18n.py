@@ -1330,6 +1330,9 @@ EN_CATALOG: dict[str, str] = {
     "没有找到政策解读": "No articles found",
     "大字模式": "Large text",
     "标准模式": "Standard view",
+    "结果送达": "Result delivered",
+    "邮寄单号": "Tracking number",
+    "下载电子证照": "Download the e-licence",
     "帮办代办：窗口工作人员或企业服务专员可免费帮您办理。": (
         "Assisted service: a window clerk or an enterprise service commissioner will do it for "
         "you, free of charge."

@@ -16,6 +16,7 @@ from engine.services import public as public_service
 
 from .database import unit_of_work
 from .i18n import gettext as _
+from .notices import render_pdf
 from .public import client_key
 
 bp = Blueprint("online", __name__, url_prefix="/public/apply")
@@ -110,6 +111,21 @@ def supplement(case_no: str) -> Any:
     except DomainError as failure:
         return render_template("online/uploaded.html", case_no=case_no, error=_(failure.message))
     return render_template("online/uploaded.html", case_no=case_no, count=len(uploads))
+
+
+@bp.post("/cases/<case_no>/e-licence.pdf")
+def e_licence(case_no: str) -> Any:
+    """The e-licence as a PDF; the password comes in the form, never in the URL."""
+    try:
+        with unit_of_work() as uow:
+            notice = online_service.e_licence(
+                uow, case_no, request.form.get("password", ""), client_key()
+            )
+    except DomainError as failure:
+        return render_template("online/uploaded.html", case_no=case_no, error=_(failure.message))
+    response = Response(render_pdf(notice), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="e-licence.pdf"'
+    return response
 
 
 @bp.get("/")

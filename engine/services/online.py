@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import models, ratelimit
+from .. import models, notices, ratelimit
 from ..errors import NotFound
 from ..uow import UnitOfWork
 from . import materials, public
@@ -98,3 +98,31 @@ def upload(
     case = public.authenticate_case(uow, case_no, password, client_key, now=now)
     stored = materials.store_applicant_file(uow, case, material, filename, data, upload_dir)
     return materials.material_view(stored)
+
+
+def e_licence(
+    uow: UnitOfWork, case_no: str, password: str, client_key: str, now: datetime | None = None
+) -> notices.Notice:
+    """The 电子证照 of a finished case whose result was issued electronically, for whoever
+    holds its number and 查询密码 (a demo layout: the result, the holder, the case)."""
+    case = public.authenticate_case(uow, case_no, password, client_key, now=now)
+    delivery = public.delivery_of(uow, case)
+    if delivery is None or not delivery["e_licence"]:
+        raise NotFound("该办件没有电子证照", code="e_licence_not_found")
+    item = case.service_item
+    issued = notices.local_date(case.finished_at)
+    return notices.Notice(
+        kind="e_licence",
+        ref=None,
+        title=f"电子证照 · {(item.guide or {}).get('result_name') or item.name}",
+        doc_no=f"证照编号 {case.case_no}",
+        issued_on=issued,
+        issue_date=notices.cn_date(issued),
+        recipient=case.applicant_name,
+        case_no=case.case_no,
+        item_name=item.name,
+        department=(item.guide or {}).get("implementing_body") or "",
+        issuer=(item.guide or {}).get("implementing_body") or "",
+        paragraphs=[f"持证主体：{case.applicant_name}", f"办理事项：{item.name}"],
+        facts=[("办件编号", case.case_no), ("办结日期", notices.cn_date(issued))],
+    )

@@ -476,6 +476,31 @@ def progress(uow: UnitOfWork, case: models.Case) -> dict[str, Any]:
         "result": result,
         "result_name": views.result_name(result),
         "supplement": supplement_notice(uow, case),
+        "delivery": delivery_of(uow, case),
+    }
+
+
+E_LICENCE = "电子证照"
+BY_POST = "邮寄"
+
+
+def delivery_of(uow: UnitOfWork, case: models.Case) -> dict[str, Any] | None:
+    """How the result reached the applicant, from the step that delivered it (出件): by post with
+    its tracking number, as an e-licence to download, or at the window."""
+    task = models.HumanTask
+    steps = uow.session.scalars(
+        select(task)
+        .where(task.case_id == case.id, task.state == "completed")
+        .order_by(task.completed_at.desc(), task.id.desc())
+    ).all()
+    data = next((t.data for t in steps if (t.data or {}).get("delivery_method")), None)
+    if data is None:
+        return None
+    method = str(data["delivery_method"])
+    return {
+        "method": method,
+        "tracking_no": str(data.get("mail_tracking_no") or "") if method == BY_POST else "",
+        "e_licence": method == E_LICENCE and case.status == "finished",
     }
 
 

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from .test_api_journey import complete, item_code, receive_materials
+from .conftest import csrf_token
+from .test_api_journey import LICENCE, complete, item_code, parallel_step_data, receive_materials
 from .test_ratings_api import INSTANT
 
 ENTERPRISE = {
@@ -122,3 +123,60 @@ def test_a_case_finished_without_a_visit_counts_in_the_catalogue_rates(api, clie
     assert rates["at_most_once_rate"] >= rates["zero_visit_rate"]
     page = client.get("/public/").get_data(as_text=True)
     assert "零跑动" in page and "最多跑一次" in page
+
+
+def _finish_online(api, client, delivery: dict) -> tuple[str, str, dict]:
+    """An online 企业开办 case run to its 出件 with ``delivery``: (case_no, password, address)."""
+    address = _address()
+    window = api("window1")
+    body = {"service_item": item_code(window, "企业开办"), "applicant": ENTERPRISE}
+    filed = client.post("/api/v1/public/applications", json=body, **address).get_json()
+    case_no = filed["case_no"]
+    receive_materials(window, case_no)
+    complete(
+        window,
+        window.task_named(case_no, "受理"),
+        {"decision": "accept", "materials_checked": True},
+    )
+    amr1, chief = api("amr1"), api("amr_chief")
+    handling = amr1.task_named(case_no, "营业执照承办")
+    amr1.post(f"/tasks/{handling['id']}/claim")
+    complete(amr1, handling, LICENCE)
+    complete(
+        chief, chief.task_named(case_no, "营业执照审核"), {"decision": "approve", "opinion": "同意"}
+    )
+    for username in ("psb1", "tax1", "hrss1"):
+        clerk = api(username)
+        [task] = clerk.open_tasks(case_no)
+        complete(clerk, task, parallel_step_data(task["name"]))
+    done = complete(window, window.task_named(case_no, "出件"), delivery)
+    assert (done["case"]["status"], done["case"]["visits"]) == ("finished", 0)
+    return case_no, filed["query_password"], address
+
+
+def test_a_result_by_post_shows_its_tracking_number(api, client) -> None:
+    mailed = {"delivery_method": "邮寄", "recipient": "张三", "mail_tracking_no": "SF1234567890"}
+    case_no, password, address = _finish_online(api, client, mailed)
+    progress = client.get(f"/api/v1/public/cases/{case_no}?password={password}", **address)
+    assert progress.get_json()["delivery"] == {
+        "method": "邮寄",
+        "tracking_no": "SF1234567890",
+        "e_licence": False,
+    }
+
+
+def test_an_e_licence_is_downloaded_with_the_password(api, client) -> None:
+    issued = {"delivery_method": "电子证照", "recipient": "张三"}
+    case_no, password, address = _finish_online(api, client, issued)
+    track = client.get("/public/track").get_data(as_text=True)
+    shown = client.post(
+        "/public/track",
+        data={"csrf_token": csrf_token(track), "case_no": case_no, "password": password},
+        **address,
+    ).get_data(as_text=True)
+    assert "下载电子证照" in shown
+    path = f"/public/apply/cases/{case_no}/e-licence.pdf"
+    pdf = client.post(path, data={"csrf_token": csrf_token(shown), "password": password}, **address)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    wrong = client.post(path, data={"csrf_token": csrf_token(shown), "password": "000000"})
+    assert not wrong.data.startswith(b"%PDF")
