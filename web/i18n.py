@@ -21,6 +21,42 @@ COOKIE_NAME = "ow_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 EN_CATALOG: dict[str, str] = {
+    # The clerk's work surface: tabs, lists, the task page, the person picker
+    "%(count)s 条": "%(count)s",
+    "其他操作": "Other actions",
+    "列表": "Lists",
+    "办件截止": "Case due",
+    "办件查询结果": "Search results",
+    "办件概况": "Case summary",
+    "办件状态": "Case status",
+    "办理人": "Handled by",
+    "办理意见": "Opinion",
+    "办理过程": "Case so far",
+    "可多选：按住 Ctrl 或 Shift 选择多人": "Several may be chosen: hold Ctrl or Shift",
+    "在办件页发表意见、抄送": "Comment or copy on the case page",
+    "审批记录": "Approval record",
+    "导出 Excel（全部结果）": "Export to Excel (all results)",
+    "已办": "Done",
+    "我发起的": "Started by me",
+    "我受理的": "Taken in by me",
+    "抄送给": "Copy to",
+    "排序": "Sort",
+    "暂无已办任务": "No completed tasks yet",
+    "最新创建": "Newest first",
+    "最新到达": "Latest arrived",
+    "最早创建": "Oldest first",
+    "最早到达": "Earliest arrived",
+    "最近办理": "Recently handled",
+    "步骤截止": "Step due",
+    "没有可选择的人员": "Nobody can be chosen",
+    "渠道": "Channel",
+    "申请人或办件编号": "Applicant or case number",
+    "第 %(page)s 页": "Page %(page)s",
+    "第 %(version)s 版": "Version %(version)s",
+    "系统": "System",
+    "键盘：J / K 或 ↓ / ↑ 选择行，Enter 打开，/ 跳到筛选": (
+        "Keyboard: J / K or ↓ / ↑ select a row, Enter opens it, / jumps to the filters"
+    ),
     # 好差评 ratings (web/ratings.py, web/templates/ratings/, engine/services/ratings.py)
     "好差评": "Ratings",
     "服务评价": "Service rating",
