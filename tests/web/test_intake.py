@@ -281,7 +281,7 @@ def test_accept_with_scans_stores_them_by_hash(
     block = materials.group(0)
     for material in row["materials"]:
         assert f'href="/cases/{case_no}/materials/{material["id"]}"' in block
-    assert "申请书.pdf" in block and "章程.png" in block and "window1" in block
+    assert "申请书.pdf" in block and "章程.png" in block and "窗口一号（王芳）" in block  # uploader
     assert "必要材料已收齐" in block
 
     download = client.get(f"/cases/{case_no}/materials/{row['materials'][0]['id']}")
