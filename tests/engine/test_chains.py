@@ -541,7 +541,13 @@ def test_the_applicant_does_not_approve_their_own_case(uow):
     code, _key = chain_item(
         uow, [{"name": "科长审核", "assignees": {"rule": "role", "value": "approver"}}]
     )
-    person = {**ENTERPRISE, "kind": "person", "name": "钱伟", "id_type": "身份证"}
+    person = {
+        **ENTERPRISE,
+        "kind": "person",
+        "name": "钱伟",
+        "id_type": "身份证",
+        "id_number": "330102199001011234",
+    }
     case_no = start_item(uow, code, applicant=person)
     [row] = open_levels(uow, case_no)
     assert row.candidates == ["admin"], "amr_chief is the applicant and the head"
@@ -562,7 +568,13 @@ def test_a_step_whose_levels_are_all_skipped_is_approved_by_the_system(uow):
             }
         ],
     )
-    person = {**ENTERPRISE, "kind": "person", "name": "个体户张三", "id_type": "身份证"}
+    person = {
+        **ENTERPRISE,
+        "kind": "person",
+        "name": "个体户张三",
+        "id_type": "身份证",
+        "id_number": "330102199001011234",
+    }
     case_no = start_item(uow, code, applicant=person)
     assert finished(uow, case_no) == ("finished", "0")
     actions = [e.action for e in events(uow, case_no)]
