@@ -100,6 +100,7 @@ def rate_case(case_no: str) -> Any:
 
 
 @blp.get("/public/ratings/<token>")
+@blp.response(200, schemas.Loose)
 @blp.alt_response(404, schema=schemas.ApiError)
 @blp.alt_response(409, schema=schemas.ApiError)
 def link_target(token: str) -> Any:
@@ -199,6 +200,7 @@ def get_rating(rating_id: int) -> Any:
 
 
 @blp.get("/ratings/settings")
+@blp.response(200, schemas.Loose)
 @blp.doc(security=[{"bearerAuth": []}])
 def get_settings() -> Any:
     """The 好差评 settings: default rating (off, or after N days with a level), the callback,
@@ -208,6 +210,7 @@ def get_settings() -> Any:
 
 
 @blp.put("/ratings/settings")
+@blp.response(200, schemas.Loose)
 @blp.alt_response(403, schema=schemas.ApiError)
 @blp.alt_response(422, schema=schemas.ApiError)
 @blp.doc(security=[{"bearerAuth": []}])

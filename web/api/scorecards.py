@@ -64,6 +64,7 @@ def scorecard_xlsx() -> Any:
 
 
 @blp.get("/scorecards/weights")
+@blp.response(200, schemas.Loose)
 @blp.doc(security=[{"bearerAuth": []}])
 def get_weights() -> Any:
     """The weights in force and how satisfaction is scored, with every earlier version."""
@@ -77,6 +78,7 @@ def get_weights() -> Any:
 
 
 @blp.put("/scorecards/weights")
+@blp.response(200, schemas.Loose)
 @blp.alt_response(403, schema=schemas.ApiError)
 @blp.alt_response(409, schema=schemas.ApiError)
 @blp.alt_response(422, schema=schemas.ApiError)
@@ -133,6 +135,7 @@ def circular_pdf() -> Any:
 
 
 @blp.get("/scorecards/step-times")
+@blp.response(200, schemas.Loose)
 @blp.alt_response(400, schema=schemas.ApiError)
 @blp.alt_response(403, schema=schemas.ApiError)
 @blp.doc(security=[{"bearerAuth": []}])
