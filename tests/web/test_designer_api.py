@@ -55,7 +55,7 @@ def service_item(api, key: str, code: str, name: str) -> None:
     """A service item running model ``key``: the admin copies the 个体工商户 guide."""
     admin = api("admin")
     items = admin.get("/service-items?per_page=200").get_json()["items"]
-    [guide] = [i for i in items if i["process_key"] == "individual_business"]
+    [guide] = [i for i in items if i["name"] == "个体工商户设立登记"]  # the demo item, not copies
     full = admin.get(f"/service-items/{guide['code']}").get_json()
     response = admin.client.put(
         f"/api/v1/service-items/{code}",
