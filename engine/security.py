@@ -10,15 +10,28 @@ import secrets
 
 # OWASP's scrypt guidance: N=2^17, r=8, p=1. One hash then needs 128 MiB (128·N·r bytes), more
 # than OpenSSL's 32 MiB default, hence ``maxmem``; each worker thread hashing at once holds that.
-_N, _R, _P = 2**17, 8, 1
+PRODUCTION_COST = (2**17, 8, 1)  # N, r, p
+_cost = PRODUCTION_COST
 _MAX_N = 2**20  # a stored hash asking for more would only be a way to exhaust memory
+
+
+def set_cost(n: int) -> None:
+    """Hash new passwords at ``2**k`` = ``n`` instead of the production cost.
+
+    For test suites only, which log in thousands of times: a hash always carries its own
+    parameters, so verifying is unaffected, and a hash made at another cost than the current
+    one is replaced at the user's next log-in (``needs_rehash``).
+    """
+    global _cost
+    _cost = (n, *PRODUCTION_COST[1:])
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, _N, _R, _P, 32)
+    n, r, p = _cost
+    digest = _scrypt(password, salt, n, r, p, 32)
     encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
-    return "$".join(["scrypt", str(_N), str(_R), str(_P), *encoded])
+    return "$".join(["scrypt", str(n), str(r), str(p), *encoded])
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
@@ -57,7 +70,7 @@ def verify_password(password: str, stored: str) -> bool:
 def needs_rehash(stored: str) -> bool:
     """A hash made with a lower cost than today's: replaced at the user's next log-in."""
     parsed = _parse(stored)
-    return parsed is None or parsed[:3] != (_N, _R, _P)
+    return parsed is None or parsed[:3] != _cost
 
 
 @functools.cache

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import demo
+from engine import demo, security
 from engine.db import make_engine, make_session_factory
 from engine.schema import upgrade
 from engine.uow import UnitOfWork
@@ -24,6 +24,10 @@ from engine.uow import UnitOfWork
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("ONEWINDOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 DEMO_PASSWORD = "onewindow-demo"
+# The suite logs in thousands of times; at production cost each log-in is a 128 MiB, ~0.4 s
+# scrypt. tests/web/test_security_auth.py checks the production cost itself.
+TEST_SCRYPT_N = 2**10
+security.set_cost(TEST_SCRYPT_N)
 
 
 def _pg_available() -> str | None:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import models
+from engine import models, security
 from engine.security import hash_password, verify_password
 from engine.uow import UnitOfWork
 from web import create_app
 
+from ..conftest import TEST_SCRYPT_N
 from .accounts import PASSWORD, address, clocked_app, new_user, page_login, unique_address
 from .conftest import csrf_token
 
@@ -181,7 +183,7 @@ def test_every_failure_costs_one_full_scrypt_and_says_the_same(
     ):
         costs.clear()
         response = token(client, username, password, unique_address())
-        assert costs == [2**17], username
+        assert costs == [TEST_SCRYPT_N], username  # the cost real users' hashes have here
         answers.append((response.status_code, response.get_json()))
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][0] == 401
@@ -321,11 +323,20 @@ def old_hash(password: str) -> str:
     )
 
 
+@pytest.fixture
+def production_cost() -> Iterator[None]:
+    security.set_cost(security.PRODUCTION_COST[0])
+    yield
+    security.set_cost(TEST_SCRYPT_N)
+
+
+@pytest.mark.usefixtures("production_cost")
 def test_new_hashes_use_n_2_17() -> None:
     scheme, n, r, p, _salt, _digest = hash_password("x").split("$")
     assert (scheme, n, r, p) == ("scrypt", str(2**17), "8", "1")
 
 
+@pytest.mark.usefixtures("production_cost")
 def test_an_old_hash_is_replaced_at_the_next_login(app: Flask, sessions) -> None:
     username = new_user(sessions, password_hash=old_hash(PASSWORD))
     assert page_login(app.test_client(), username).status_code == 302
