@@ -25,6 +25,23 @@ from ..uow import UnitOfWork
 from .scorecards import CENTER_ROLES, Period, period_of
 
 XES_NS = "http://www.xes-standard.org/"
+# IEEE 1849-2016's schema types ``xes.version`` as xs:decimal, so not "1849-2016".
+XES_VERSION = "1849.2016"
+XES_EXTENSIONS = (
+    ("Concept", "concept"),
+    ("Time", "time"),
+    ("Lifecycle", "lifecycle"),
+    ("Organizational", "org"),
+)
+# (type, key, default) of the attributes every trace and every event has. org:resource is not
+# one: a completed step's clerk may be unrecorded, and the event then has none.
+TRACE_GLOBALS = (("string", "concept:name", "__INVALID__"), ("string", "service_item", ""))
+EVENT_GLOBALS = (
+    ("string", "concept:name", "__INVALID__"),
+    ("string", "lifecycle:transition", "complete"),
+    ("date", "time:timestamp", "1970-01-01T00:00:00+00:00"),
+    ("string", "org:group", ""),
+)
 BATCH = 1000
 
 
@@ -94,27 +111,35 @@ def xes(
     uow: UnitOfWork, user: models.User, date_from: Any, date_to: Any, service_item: str | None
 ) -> bytes:
     """The log as XES: one trace per case (``concept:name`` its number), one event per step
-    with the concept, lifecycle, time and organizational extensions."""
+    with the concept, lifecycle, time and organizational extensions.
+
+    The header follows IEEE 1849's order (extensions, globals, classifiers, log attributes):
+    the attributes every trace and every event carries are declared global, and the
+    ``Activity`` classifier (the step name) names what tools take as the activity; a
+    classifier's keys must be global event attributes."""
     _require_center(user)
     period = period_of(date_from, date_to)
     out = io.BytesIO()
     with etree.xmlfile(out, encoding="utf-8") as document:
         document.write_declaration()
-        with document.element("log", {"xes.version": "1849-2016", "xmlns": XES_NS}):
-            for name, prefix in (
-                ("Concept", "concept"),
-                ("Time", "time"),
-                ("Lifecycle", "lifecycle"),
-                ("Organizational", "org"),
-            ):
+        with document.element("log", {"xes.version": XES_VERSION, "xmlns": XES_NS}):
+            for name, prefix in XES_EXTENSIONS:
                 document.write(
                     etree.Element(
-                        "extension",
-                        name=name,
-                        prefix=prefix,
-                        uri=f"http://www.xes-standard.org/{prefix}.xesext",
+                        "extension", name=name, prefix=prefix, uri=f"{XES_NS}{prefix}.xesext"
                     )
                 )
+            for scope, attributes in (("trace", TRACE_GLOBALS), ("event", EVENT_GLOBALS)):
+                declared = etree.Element("global", scope=scope)
+                for kind, key, value in attributes:
+                    _attribute(declared, kind, key, value)
+                document.write(declared)
+            document.write(etree.Element("classifier", name="Activity", keys="concept:name"))
+            for key, value in (
+                ("concept:name", f"OneWindow {period.first.isoformat()}/{period.last.isoformat()}"),
+                ("lifecycle:model", "standard"),
+            ):
+                document.write(etree.Element("string", key=key, value=value))
             for trace_steps in _grouped(_steps(uow, period, service_item)):
                 trace = etree.Element("trace")
                 _attribute(trace, "string", "concept:name", trace_steps[0].case_no)
