@@ -103,17 +103,45 @@ def _due_from(task: Task, definition: Any, now: datetime) -> datetime:
     return TimerEventDefinition.get_datetime(expression)
 
 
+def _saved_timers(stored: Any) -> tuple[str, ...] | None:
+    """The saved waiting timers; cases saved before the ids were kept stored a flag, and a
+    case that had timers then must read its rows once."""
+    if isinstance(stored, list):
+        return tuple(stored)
+    return None if stored else ()
+
+
+def _depth(task: Task, known: dict[UUID, int]) -> int:
+    """``task.depth``, remembering the depth of every ancestor on the way up."""
+    path = []
+    node: Task | None = task
+    while node is not None and node.id not in known:
+        path.append(node)
+        node = node.parent
+    depth = known[node.id] if node is not None else -1
+    for step in reversed(path):
+        depth += 1
+        known[step.id] = depth
+    return depth
+
+
 class CaseRun:
     """One case's workflow, loaded for one unit of work."""
 
     def __init__(
-        self, wf: BpmnWorkflow, known_ids: set[UUID], loaded_at: float, had_timers: bool = False
+        self,
+        wf: BpmnWorkflow,
+        known_ids: set[UUID],
+        loaded_at: float,
+        saved_timers: tuple[str, ...] | None = (),
     ):
         self.wf = wf
         self._known = known_ids
         self._loaded_at = loaded_at
-        # Whether timer rows may exist for the case: saves skip the timer table otherwise.
-        self.had_timers = had_timers
+        # The task ids of the timers the last save left waiting in the ``timer`` table, saved
+        # with the instance: a save whose waiting timers are the same writes no timer row and
+        # reads none. ``None``: not known (a case saved before this was kept), read the rows.
+        self.saved_timers = saved_timers
         # BPMN ids of finished steps whose tasks were pruned (the diagram still shows them done).
         self.pruned: set[str] = set()
 
@@ -159,7 +187,7 @@ class CaseRun:
         restore_subprocesses(subprocesses, wf, wf)
         wf.bpmn_events = REGISTRY.restore(wf_props.get("bpmn_events", []))
         known = {t.id for t in all_tasks(wf)}
-        run = cls(wf, known, loaded_at, bool(workflow.get(TIMERS_FLAG)))
+        run = cls(wf, known, loaded_at, _saved_timers(workflow.get(TIMERS_FLAG)))
         run.pruned = set(workflow.get(PRUNED_KEY, ()))
         return run
 
@@ -243,8 +271,10 @@ class CaseRun:
         """
         pending = []
         for task in all_tasks(self.wf):
+            if task.state != TaskState.WAITING:
+                continue
             definition = timer_definition(task)
-            if task.state != TaskState.WAITING or definition is None:
+            if definition is None:
                 continue
             if "onewindow_due" not in task.internal_data:
                 due = _due_from(task, definition, now)
@@ -288,11 +318,9 @@ class CaseRun:
 
     def _check_integrity(self) -> None:
         """Compare what the depth-limited iterators concluded with the full task dictionary."""
-        unfinished = [t for t in all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
-        deepest = max((t.depth for t in unfinished), default=0)
+        unfinished, deepest = self._unfinished()
         if deepest > PRUNE_AT_DEPTH and self._prune_history():
-            unfinished = [t for t in all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
-            deepest = max((t.depth for t in unfinished), default=0)
+            unfinished, deepest = self._unfinished()
         if deepest > MAX_SAFE_DEPTH:
             raise EngineIntegrityError(
                 f"办件流程树深度 {deepest} 超过安全上限 {MAX_SAFE_DEPTH}（补正或退回次数过多），"
@@ -314,6 +342,15 @@ class CaseRun:
                 {"unfinished": [t.task_spec.name for t in unfinished]},
                 code="workflow_false_completion",
             )
+
+    def _unfinished(self) -> tuple[list[Task], int]:
+        """The unfinished tasks and the deepest one's depth, every depth computed once:
+        ``Task.depth`` walks up to the root each time, which at every step cost time
+        proportional to the tasks times the depth of a long-lived case."""
+        depths: dict[UUID, int] = {}
+        unfinished = [t for t in all_tasks(self.wf) if t.has_state(TaskState.NOT_FINISHED_MASK)]
+        deepest = max((_depth(t, depths) for t in unfinished), default=0)
+        return unfinished, deepest
 
     def _prune_history(self) -> bool:
         """Drop the finished history above the last ``KEEP_DEPTH`` levels; True if any went.
@@ -603,7 +640,7 @@ class CaseRun:
     def _workflow_properties(self) -> dict[str, Any]:
         props = process_properties(self.wf)
         props["bpmn_events"] = REGISTRY.convert(self.wf.bpmn_events)
-        props[TIMERS_FLAG] = self.had_timers
+        props[TIMERS_FLAG] = None if self.saved_timers is None else list(self.saved_timers)
         props[CALLS_KEY] = self.wf.pinned_versions()
         props[PRUNED_KEY] = sorted(self.pruned)
         props["subprocesses"] = {

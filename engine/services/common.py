@@ -145,9 +145,9 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
 
     ``now`` is the scheduler's clock when it drives the case, else the wall clock.
     """
-    had_timers = run.had_timers
     pending = run.waiting_timers(now or models.utcnow())
-    run.had_timers = bool(pending)
+    saved_timers = run.saved_timers
+    run.saved_timers = tuple(sorted(p.task_id for p in pending))
     changes = run.changes()
     case.workflow = changes.workflow
     session = uow.session
@@ -166,28 +166,46 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
             for task_id, process, payload in changes.upserts
         ]
         session.execute(_upsert(session.get_bind().dialect.name), rows)
-    if pending or had_timers:
-        _sync_timers(uow, case, pending)
+    if run.saved_timers != saved_timers:
+        _sync_timers(uow, case, pending, saved_timers)
     from .messages import sync_waits  # BPMN messages the case waits for
 
     sync_waits(uow, case, run)
 
 
-def _sync_timers(uow: UnitOfWork, case: models.Case, pending: list[PendingTimer]) -> None:
-    """One ``timer`` row per waiting timer; rows of timers that stopped waiting go away."""
+def _sync_timers(
+    uow: UnitOfWork,
+    case: models.Case,
+    pending: list[PendingTimer],
+    saved: tuple[str, ...] | None,
+) -> None:
+    """One ``timer`` row per waiting timer; rows of timers that stopped waiting go away.
+
+    ``saved`` are the timers the case's last save left waiting (``None``: unknown, read them).
+    """
     waiting = {p.task_id: p for p in pending}
-    rows = uow.session.scalars(
-        select(models.Timer).where(models.Timer.case_id == case.id, models.Timer.fired_at.is_(None))
-    ).all()
-    for row in rows:
-        if row.task_id not in waiting:
-            uow.session.delete(row)
-    known = {row.task_id for row in rows}
-    for task_id, timer in waiting.items():
-        if task_id not in known:
-            uow.session.add(
-                models.Timer(case_id=case.id, task_id=task_id, name=timer.name, due_at=timer.due)
+    if saved is None:
+        saved = tuple(
+            uow.session.scalars(
+                select(models.Timer.task_id).where(
+                    models.Timer.case_id == case.id, models.Timer.fired_at.is_(None)
+                )
             )
+        )
+    gone = set(saved) - waiting.keys()
+    if gone:
+        uow.session.execute(
+            delete(models.Timer).where(
+                models.Timer.case_id == case.id,
+                models.Timer.fired_at.is_(None),
+                models.Timer.task_id.in_(gone),
+            )
+        )
+    uow.session.add_all(
+        models.Timer(case_id=case.id, task_id=task_id, name=timer.name, due_at=timer.due)
+        for task_id, timer in waiting.items()
+        if task_id not in saved
+    )
 
 
 def _upsert(dialect: str):

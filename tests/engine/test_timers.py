@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from engine import models
 from engine.db import make_engine, make_session_factory
+from engine.runtime.state import TIMERS_FLAG
+from engine.services import common
 from engine.services.timers import fire_due
 
 from .helpers import case_row, complete, open_names, start
@@ -133,3 +135,37 @@ def test_two_schedulers_never_fire_a_timer_twice(uow, database_url, backend):
     assert [timer_events(uow, c) for c in cases] == [1] * 6
     assert all(case_row(uow, c).result == "5" for c in cases)
     assert sum(counts) >= 6
+
+
+def test_timer_rows_follow_the_waiting_timers_after_a_restore(uow):
+    """The timers a save left waiting travel with the case's workflow properties, so a save
+    reads no timer row; a case restored on another worker, or saved by a release that kept
+    only a flag, still ends with exactly one row per waiting timer."""
+    case_no = supplement_waiting(uow)
+    with uow() as u:
+        case = u.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
+        assert case.workflow[TIMERS_FLAG] == unfired_timers(u, case.id)
+        case.workflow = {**case.workflow, TIMERS_FLAG: True}  # as an older release saved it
+    common.RUNS._runs.clear()
+    complete(uow, "window1", case_no, "补正材料", RECEIVED)
+    with uow() as u:
+        assert unfired_timers(u, case_row(uow, case_no).id) == []
+    complete(uow, "window1", case_no, "受理并当场办结", SUPPLEMENT)
+    common.RUNS._runs.clear()
+    with uow() as u:
+        case = u.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
+        waiting = unfired_timers(u, case.id)
+        assert len(waiting) == 1 and case.workflow[TIMERS_FLAG] == waiting
+    complete(uow, "window1", case_no, "补正材料", RECEIVED)
+    with uow() as u:
+        assert unfired_timers(u, case_row(uow, case_no).id) == []
+
+
+def unfired_timers(u, case_id: int) -> list[str]:
+    return list(
+        u.session.scalars(
+            select(models.Timer.task_id).where(
+                models.Timer.case_id == case_id, models.Timer.fired_at.is_(None)
+            )
+        )
+    )
