@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -153,19 +154,17 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
     session = uow.session
     if case.id is None:
         session.flush()  # a new case row must exist before its task rows reference it
+    # Core statements on the session's connection: no ORM object maps these rows, and the
+    # ORM's DML path (autoflush, session synchronisation) cost more than the statements.
+    connection = session.connection()
     if changes.deletes:
-        session.execute(
-            delete(models.WorkflowTask).where(
-                models.WorkflowTask.case_id == case.id,
-                models.WorkflowTask.id.in_(changes.deletes),
-            )
-        )
+        connection.execute(_DELETE_TASKS, {"case_id": case.id, "ids": changes.deletes})
     if changes.upserts:
         rows = [
             {"case_id": case.id, "id": task_id, "process": process, "payload": payload}
             for task_id, process, payload in changes.upserts
         ]
-        session.execute(_upsert(session.get_bind().dialect.name), rows)
+        connection.execute(_upsert(connection.dialect.name), rows)
     if run.saved_timers != saved_timers:
         _sync_timers(uow, case, pending, saved_timers)
     from .messages import sync_waits  # BPMN messages the case waits for
@@ -194,13 +193,8 @@ def _sync_timers(
         )
     gone = set(saved) - waiting.keys()
     if gone:
-        uow.session.execute(
-            delete(models.Timer).where(
-                models.Timer.case_id == case.id,
-                models.Timer.fired_at.is_(None),
-                models.Timer.task_id.in_(gone),
-            )
-        )
+        uow.session.flush()  # the scheduler's mark on the timer it fires, first: never deleted
+        uow.session.connection().execute(_DELETE_TIMERS, {"case_id": case.id, "ids": list(gone)})
     uow.session.add_all(
         models.Timer(case_id=case.id, task_id=task_id, name=timer.name, due_at=timer.due)
         for task_id, timer in waiting.items()
@@ -208,6 +202,18 @@ def _sync_timers(
     )
 
 
+_DELETE_TASKS = delete(models.WorkflowTask).where(
+    models.WorkflowTask.case_id == bindparam("case_id"),
+    models.WorkflowTask.id.in_(bindparam("ids", expanding=True)),
+)
+_DELETE_TIMERS = delete(models.Timer).where(
+    models.Timer.case_id == bindparam("case_id"),
+    models.Timer.fired_at.is_(None),
+    models.Timer.task_id.in_(bindparam("ids", expanding=True)),
+)
+
+
+@functools.cache
 def _upsert(dialect: str):
     table = models.WorkflowTask.__table__
     if dialect == "postgresql":

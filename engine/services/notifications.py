@@ -150,7 +150,7 @@ def announce_new_tasks(uow: UnitOfWork, case: models.Case, rows: list[models.Hum
             )
             continue
         who = candidates_query(row).subquery()
-        uow.session.execute(
+        uow.session.connection().execute(  # Core: no mapped object is involved
             insert(models.Notification).from_select(
                 ["username", "kind", "case_id", "task_id", "message", "created_at"],
                 select(
@@ -258,13 +258,12 @@ def close_settled(uow: UnitOfWork, case: models.Case) -> int:
         )
     )
     uow.session.flush()
-    result = uow.session.execute(
+    result = uow.session.connection().execute(
         update(note)
         .where(
             and_(note.case_id == case.id, note.read_at.is_(None), note.task_id.is_not(None)),
             ~still_theirs,
         )
         .values(read_at=models.utcnow())
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
