@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import event, select
 
 from engine import models
-from engine.runtime import MAX_SAFE_DEPTH, PRUNE_AT_DEPTH, CaseRun, Changes
+from engine.runtime import MAX_SAFE_DEPTH, CaseRun, Changes
+from engine.runtime.case_run import PRUNE_AT_DEPTH
 from engine.services import cases as case_service
 from engine.services import tasks as task_service
 from engine.services.common import load_run, save_run

@@ -44,7 +44,7 @@ def postgres_problem(admin_url: str = PG_ADMIN) -> str | None:
 def sqlite_database() -> Iterator[BenchDatabase]:
     with (
         tempfile.TemporaryDirectory(prefix="onewindow-bench-") as folder,
-        _prepared("sqlite", f"sqlite:///{folder}/bench.sqlite3") as database,
+        prepared("sqlite", f"sqlite:///{folder}/bench.sqlite3") as database,
     ):
         yield database
 
@@ -52,23 +52,41 @@ def sqlite_database() -> Iterator[BenchDatabase]:
 @contextmanager
 def postgres_database(admin_url: str = PG_ADMIN) -> Iterator[BenchDatabase]:
     name = f"onewindow_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        with _prepared("postgresql", admin_url.rsplit("/", 1)[0] + f"/{name}") as database:
+        with prepared("postgresql", create_database(name, admin_url)) as database:
             yield database
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(name, admin_url)
+
+
+def database_url(name: str, admin_url: str = PG_ADMIN) -> str:
+    """The URL of the database ``name`` on the admin URL's server."""
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_database(name: str, admin_url: str = PG_ADMIN) -> str:
+    """A new, empty database ``name`` (one of that name is dropped first); its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url(name, admin_url)
+
+
+def drop_database(name: str, admin_url: str = PG_ADMIN) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
-def _prepared(backend: str, url: str) -> Iterator[BenchDatabase]:
+def prepared(backend: str, url: str, load_demo: bool = True) -> Iterator[BenchDatabase]:
+    """The database at ``url`` migrated to the newest schema, with the demo loaded into it
+    (``load_demo``) or already there (a kept data set)."""
     engine = make_engine(url)
     try:
         upgrade(engine)
         sessions = make_session_factory(engine)
-        _load_demo(sessions)
+        if load_demo:
+            _load_demo(sessions)
         yield BenchDatabase(backend, url, engine, sessions, _service_item(sessions))
     finally:
         engine.dispose()

@@ -34,7 +34,7 @@ STATS_MODEL = "enterprise_startup"
 Call = Callable[[UnitOfWork, dict[str, models.User]], Any]
 
 
-def _probes(db: BenchDatabase) -> tuple[str, str]:
+def probes(db: BenchDatabase) -> tuple[str, str]:
     """A generated case's number and a person's name from the middle of the data set."""
     with db.sessions() as session:
         count = session.query(models.Case).count()
@@ -50,13 +50,14 @@ def _probes(db: BenchDatabase) -> tuple[str, str]:
     return case_no, name
 
 
-def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
+def read_calls(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
     """Each read: who, the API path, and the service call behind it; the 绩效考核 reads
-    cover the year and the month up to today."""
+    cover the year and the month up to today, the dashboard's this month."""
     day = today()
     now = day.isoformat()
     year_ago = (day - timedelta(days=365)).isoformat()
     month_ago = (day - timedelta(days=30)).isoformat()
+    month_start = day.replace(day=1).isoformat()
     late = {"finished_from": month_ago, "finished_to": now, "on_time": "false"}
     return {
         "inbox": ("window1", "/tasks", lambda u, us: task_service.list_tasks(u, us["window1"])),
@@ -69,6 +70,11 @@ def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
             "window1",
             f"/cases?q={case_no}",
             lambda u, us: case_service.list_cases(u, us["window1"], q=case_no),
+        ),
+        "search_number_prefix": (
+            "window1",
+            f"/cases?q={case_no[:14]}",
+            lambda u, us: case_service.list_cases(u, us["window1"], q=case_no[:14]),
         ),
         "search_name": (
             "window1",
@@ -100,6 +106,23 @@ def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
             f"/cases?department=amr&finished_from={month_ago}&finished_to={now}&on_time=false",
             lambda u, us: case_service.list_cases(u, us["admin"], department="amr", drill=late),
         ),
+        # the 绩效考核 dashboard's data calls for this month: the ranking (whose rows also give
+        # the ratings by level), the twelve months' trend and the light distribution
+        "dashboard_ranking": (
+            "admin",
+            f"/scorecards?from={month_start}&to={now}&by=department",
+            lambda u, us: scorecards.scorecard(u, us["admin"], month_start, now, "department"),
+        ),
+        "dashboard_trend": (
+            "admin",
+            f"/scorecards/trend?from={month_start}&to={now}&by=department",
+            lambda u, us: scorecards.trend(u, us["admin"], month_start, now, "department"),
+        ),
+        "dashboard_lights": (
+            "admin",
+            "/scorecards/lights",
+            lambda u, us: scorecards.lights(u, us["admin"]),
+        ),
         "stats": (
             "designer1",
             f"/process-models/{STATS_MODEL}/stats",
@@ -108,7 +131,7 @@ def _reads(case_no: str, name: str) -> dict[str, tuple[str, str, Call]]:
     }
 
 
-def _timed(farm: Farm, username: str, path: str) -> dict[str, Any]:
+def timed(farm: Farm, username: str, path: str) -> dict[str, Any]:
     client = ApiClient(farm.urls, username)
     try:
         client.get(path)  # each server's first call builds what it caches
@@ -131,17 +154,20 @@ def _timed(farm: Farm, username: str, path: str) -> dict[str, Any]:
     }
 
 
-def _plans(db: BenchDatabase, call: Call) -> list[dict[str, str]]:
+def readers(uow: UnitOfWork) -> dict[str, models.User]:
+    """The users the reads are made as, by name."""
+    found = uow.session.scalars(
+        select(models.User).where(
+            models.User.username.in_(("window1", "amr1", "admin", "designer1"))
+        )
+    )
+    return {user.username: user for user in found}
+
+
+def plans(db: BenchDatabase, call: Call) -> list[dict[str, str]]:
     """Every SELECT of the call that reads cases or tasks, with its plan."""
     with UnitOfWork(db.sessions, write=False) as uow:
-        users = {
-            u.username: u
-            for u in uow.session.scalars(
-                select(models.User).where(
-                    models.User.username.in_(("window1", "amr1", "admin", "designer1"))
-                )
-            )
-        }
+        users = readers(uow)
         sent = selects_of(db.engine, lambda: call(uow, users))
     shown = [s for s in sent if 'FROM "case"' in s[0] or "FROM human_task" in s[0]]
     with db.engine.connect() as connection:
@@ -149,11 +175,11 @@ def _plans(db: BenchDatabase, call: Call) -> list[dict[str, str]]:
 
 
 def measure(db: BenchDatabase, farm: Farm) -> dict[str, Any]:
-    case_no, name = _probes(db)
+    case_no, name = probes(db)
     results: dict[str, Any] = {"probes": {"case_no": case_no, "name": name}}
     rss_before = farm.peak_rss_kb()
-    for key, (username, path, call) in _reads(case_no, name).items():
-        results[key] = {"path": path, "user": username, **_timed(farm, username, path)}
-        results[key]["explain"] = _plans(db, call)
+    for key, (username, path, call) in read_calls(case_no, name).items():
+        results[key] = {"path": path, "user": username, **timed(farm, username, path)}
+        results[key]["explain"] = plans(db, call)
     results["worker_peak_rss_kb"] = {"before": rss_before, "after": farm.peak_rss_kb()}
     return results

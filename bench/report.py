@@ -212,10 +212,17 @@ READS = [  # key, what, the target it answers to
     ("inbox", "inbox of window1 (mine)", "inbox_p95_ms"),
     ("inbox_department", "inbox of amr1 (department)", "inbox_p95_ms"),
     ("search_number", "case search by number", "search_number_p50_ms"),
+    ("search_number_prefix", "case search by a number's start (its day)", "search_number_p50_ms"),
     ("search_name", "case search by applicant", "search_number_p50_ms"),
     ("light_red", "GET /cases?light=red (window1)", "light_red_p50_ms"),
     ("light_yellow_all", "GET /cases?light=yellow (admin: every case)", "light_red_p50_ms"),
     ("stats", "per-model stats (enterprise_startup)", "stats_p50_ms"),
+    ("scorecard_year_department", "绩效考核: a year by department", "scorecard_p50_ms"),
+    ("scorecard_month_clerk", "绩效考核: 30 days by clerk", "scorecard_p50_ms"),
+    ("scorecard_drill_late", "绩效考核 drill-down: amr's late cases", "light_red_p50_ms"),
+    ("dashboard_ranking", "dashboard: this month's ranking", "dashboard_p50_ms"),
+    ("dashboard_trend", "dashboard: twelve months' trend", "dashboard_p50_ms"),
+    ("dashboard_lights", "dashboard: open cases by light", "dashboard_p50_ms"),
 ]
 
 

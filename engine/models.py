@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -227,6 +229,8 @@ class Case(Base):
         Index("ix_case_service_item", "service_item_code"),
         _partial("ix_case_running_due", "due_date", where=RUNNING_CLOCK),
         _partial("ix_case_finished_late", "id", where=FINISHED_LATE),
+        # the cases the designer's stats read raw: running, or ended since the last fold
+        _partial("ix_case_stats_unfolded", "definition_id", "id", where="NOT stats_folded"),
         _trigram("ix_case_case_no_trgm", "case_no"),
         _trigram("ix_case_applicant_trgm", "applicant_name"),
     )
@@ -258,6 +262,8 @@ class Case(Base):
     # Deferred: lists join the case row, and only the runtime needs the instance properties.
     workflow: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # In the step stats' sums (engine/services/step_stats.py): ended, and folded since.
+    stats_folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # Plain lazy loads: a many-to-one already in the session costs no SQL; lists that span
     # many cases ask for selectinload explicitly (see views.LIST_OPTIONS).
@@ -336,6 +342,25 @@ def open_task() -> ColumnElement[bool]:
     statement's generic plan could not match a parameter to the partial indexes' condition."""
     states = bindparam("open_task_states", ("ready", "claimed"), expanding=True)
     return HumanTask.state.in_(states.render_literal_execute())
+
+
+class StepStats(Base):
+    """Completed steps of ended cases per model version and user task, the designer's stats
+    (engine/services/step_stats.py) without reading every step of a million cases.
+
+    An ended case never changes again (no migration, no withdrawal, no new step), so what it
+    adds here is final; ``Case.stats_folded`` says which cases are in these sums.
+    """
+
+    __tablename__ = "step_stats"
+
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("process_definition.id"), primary_key=True
+    )
+    spec_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    dwell_count: Mapped[int] = mapped_column(Integer, default=0)  # completed with both times
+    dwell_hours: Mapped[float] = mapped_column(Float, default=0.0)  # their summed dwell
 
 
 class CaseEvent(Base):

@@ -35,9 +35,8 @@ from .common import (
     sync_tasks,
 )
 from .incidents import open_incidents_of
-from .list_filters import Filters
+from .list_filters import REGION_CODE, Filters, search_clause
 
-REGION_CODE = "339901"  # the demo county (青山县); a setting in production
 APPLICANT_KINDS = ("person", "enterprise")
 LIGHTS = ("none", "green", "yellow", "red")
 
@@ -354,8 +353,7 @@ def list_cases(
         dialect = uow.session.get_bind().dialect.name
         query = query.where(*scorecards.drill_clauses(drill, dialect))
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(case.case_no.like(like), case.applicant_name.like(like)))
+        query = query.where(search_clause(q))
     if light:
         query = query.where(light_clause(uow, light))
     filters = filters or Filters()

@@ -21,8 +21,7 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import case as when
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import access, models, views
@@ -32,6 +31,7 @@ from ..errors import BadRequest, EngineIntegrityError, ModelInvalid, NotFound, T
 from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
+from . import step_stats
 from .calls import callable_processes
 from .common import (
     RUNS,
@@ -51,7 +51,6 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 200
 ENDED_STATUSES = ("finished", "closed", "cancelled")
-OPEN_TASK_STATES = ("ready", "claimed")
 _FORBIDDEN_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\\:*?\"<>|]")
 
 
@@ -412,13 +411,8 @@ def _fresh_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
 
 
 def stats(uow: UnitOfWork, user: models.User, key: str, version: int | None) -> dict[str, Any]:
-    """Per user task of a version: cases waiting there now, steps completed, average dwell.
-
-    Computed in SQL over ``human_task`` rows of the version's cases (GROUP BY spec_name):
-    ``waiting`` counts the distinct cases with a ready or claimed row, ``completed`` the
-    completed steps (a step's own row, not its approval-chain levels), ``avg_dwell_hours``
-    their mean completed_at − created_at (null if none).
-    """
+    """Per user task of a version: cases waiting there now, steps completed, average dwell —
+    from the sums kept for ended cases and the raw steps of the others (step_stats.py)."""
     access.require_role(user, *STATS_ROLES)
     if version is None:
         definition = model_service.latest_version(uow, key)
@@ -426,34 +420,11 @@ def stats(uow: UnitOfWork, user: models.User, key: str, version: int | None) -> 
             raise NotFound(f"流程模型 {key} 不存在", code="process_model_not_found")
     else:
         definition = model_service.definition(uow, key, version)
-    task = models.HumanTask
-    if uow.session.get_bind().dialect.name == "postgresql":
-        dwell = func.extract("epoch", task.completed_at - task.created_at) / 3600.0
-    else:
-        dwell = (func.julianday(task.completed_at) - func.julianday(task.created_at)) * 24.0
-    # a step's own row; rows with a parent are its approval-chain levels or added signers
-    completed = (task.state == "completed") & task.parent_id.is_(None)
-    rows = uow.session.execute(
-        select(
-            task.spec_name,
-            func.count(distinct(when((task.state.in_(OPEN_TASK_STATES), task.case_id)))),
-            func.sum(when((completed, 1), else_=0)),
-            func.avg(when((completed, dwell))),
-        )
-        .join(models.Case, models.Case.id == task.case_id)
-        .where(models.Case.definition_id == definition.id)
-        .group_by(task.spec_name)
-    ).all()
     elements: dict[str, dict[str, Any]] = {
         spec: {"waiting": 0, "completed": 0, "avg_dwell_hours": None}
         for spec in definition.task_meta
     }
-    for spec, waiting, done, avg in rows:
-        elements[spec] = {
-            "waiting": int(waiting or 0),
-            "completed": int(done or 0),
-            "avg_dwell_hours": round(float(avg), 2) if avg is not None else None,
-        }
+    elements.update(step_stats.read(uow.session, definition.id))
     return {"key": key, "version": definition.version, "elements": elements}
 
 

@@ -1,6 +1,7 @@
 """What the scheduler runs on each pass: the due BPMN timers (services/timers.py), the 督办
 sweep — yellow and red lights, items the system opens, escalation (services/escalation.py) —
-and the default ratings (默认好评) of finished cases nobody rated, when that setting is on.
+the default ratings (默认好评) of finished cases nobody rated, when that setting is on, and the
+designer's step stats: the cases that ended since, folded into their sums (services/step_stats.py).
 
 Its own module because the sweep reads cases and ratings, which depend on the timer module.
 """
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..uow import UnitOfWork
 from .escalation import sweep
 from .ratings import apply_default_ratings
+from .step_stats import fold
 from .timers import Clock, Scheduler, fire_due
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,11 @@ def run_pass(sessions: sessionmaker[Session], clock: Clock) -> int:
             apply_default_ratings(uow, clock())
     except Exception:  # another scheduler gave them first: the next pass finds none
         log.exception("default ratings failed")
+    try:
+        with UnitOfWork(sessions) as uow:
+            fold(uow)
+    except Exception:  # another scheduler folded first: the next pass folds what is left
+        log.exception("step stats fold failed")
     return fired
 
 

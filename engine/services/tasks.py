@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select, union
-from sqlalchemy.orm import joinedload, object_session, selectinload, undefer
+from sqlalchemy.orm import joinedload, object_session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import access, masking, models, views
@@ -96,7 +96,10 @@ def list_tasks(
         if scope == "department":
             visible = (task.department_code == user.department_code) & visible
         query = matches = select(task).where(in_state, visible)
-    query = query.options(selectinload(task.case).selectinload(models.Case.service_item))
+    # the case in the same query; its item (a large guide) once per page
+    query = query.options(
+        joinedload(task.case, innerjoin=True).selectinload(models.Case.service_item)
+    )
     found = fetch_page(uow.session, query.order_by(*order), page, per_page, matches)
     names = department_names(uow)
     return found.views(
