@@ -138,6 +138,7 @@ def _add(connection: Connection, cases: ColumnElement[bool]) -> None:
         .join(case, case.id == task.case_id)
         .where(cases)
         .group_by(case.definition_id, task.spec_name)
+        .order_by(case.definition_id, task.spec_name)  # one lock order for concurrent folds
     )
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     for definition_id, spec, completed, dwell_count, dwell_hours in connection.execute(rows):
