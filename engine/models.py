@@ -205,6 +205,7 @@ FINISHED_LATE = {
     "sqlite": "status = 'finished' AND date(finished_at, '+8 hours') > due_date",
 }
 RUNNING_CLOCK = "clock_state = 'running'"
+NOT_FINISHED = "status <> 'finished'"
 OPEN_TASK = "state IN ('ready', 'claimed')"
 
 
@@ -227,6 +228,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_definition", "definition_id"),
         Index("ix_case_service_item", "service_item_code"),
+        Index("ix_case_finished_at", "finished_at"),
+        # the cases a scorecard reads live: the finished ones are counted in scorecard_day
+        _partial("ix_case_unfinished_accepted", "accepted_at", where=NOT_FINISHED),
         _partial("ix_case_running_due", "due_date", where=RUNNING_CLOCK),
         _partial("ix_case_finished_late", "id", where=FINISHED_LATE),
         # the cases the designer's stats read raw: running, or ended since the last fold
@@ -620,7 +624,16 @@ class Rating(Base):
     """
 
     __tablename__ = "rating"
-    __table_args__ = (UniqueConstraint("case_id", "stage"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "stage"),
+        _partial(
+            "ix_rating_handling_case", "handling_case_id", where="handling_case_id IS NOT NULL"
+        ),
+        # the bad ratings (only they have a handling limit), for 差评整改率
+        _partial(
+            "ix_rating_handling_due", "handling_due_date", where="handling_due_date IS NOT NULL"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
@@ -858,6 +871,51 @@ class ScorecardWeights(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScorecardDay(Base):
+    """The finished cases of one scorecard row, counted per (finish day, acceptance day, item)
+    (engine/services/scorecard_days.py): written in the transaction that finishes each case,
+    and never changed after, as a finished case's figures never change.
+
+    Counts, never working days: the calendar can change after the fact, so the days are worked
+    out at read time from the (finish day, acceptance day) pairs. ``accepted_on`` is the finish
+    day of a case never accepted (不予受理): ``cases - accepted`` of them.
+    """
+
+    __tablename__ = "scorecard_day"
+
+    __table_args__ = (Index("ix_scorecard_day_accepted", "dimension", "accepted_on"),)
+
+    # a period's rows of one dimension are one range of the primary key
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    finished_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    accepted_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)  # every served case finished
+    accepted: Mapped[int] = mapped_column(Integer)  # of them accepted (受理)
+    supplemented: Mapped[int] = mapped_column(Integer)  # with ≥ 1 补正 round
+    first_time: Mapped[int] = mapped_column(Integer)  # no 补正 round, at most one visit
+    with_due: Mapped[int] = mapped_column(Integer)  # with a due date (F of a promised item)
+    due_on_time: Mapped[int] = mapped_column(Integer)  # finished on or before it
+    due_early: Mapped[int] = mapped_column(Integer)  # finished before it
+    due_first_time: Mapped[int] = mapped_column(Integer)
+    due_accepted: Mapped[int] = mapped_column(Integer)
+
+
+class ScorecardRatingDay(Base):
+    """The counted ratings of one scorecard row per day and level (engine/services/
+    scorecard_days.py): one more as a proactive rating is given, one fewer as an appeal
+    against it is upheld (申诉成立, when its handling finishes)."""
+
+    __tablename__ = "scorecard_rating_day"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rated_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ratings: Mapped[int] = mapped_column(Integer)
 
 
 class SmsMessage(Base):

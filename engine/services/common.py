@@ -381,4 +381,7 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
         case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
         record(uow, case, actor, "clock_stop")
     record(uow, case, actor, "finish", detail={"result": case.result})
+    from .scorecard_days import record_finished  # it imports services that import this module
+
+    record_finished(uow, case)
     sms.tell_applicant(uow, case, "finish")

@@ -263,6 +263,9 @@ def _submit(
                 rating_id=rating.id, department_code=department, username=username
             )
         )
+    from .scorecard_days import record_rating  # it imports this module
+
+    record_rating(uow, rating)
     record(
         uow,
         case,

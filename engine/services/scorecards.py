@@ -31,8 +31,11 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     or_,
     select,
+    text,
+    union_all,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -48,6 +51,7 @@ from .ratings import BAD_LEVELS, EXCLUDED_OUTCOME, headed_departments
 DIMENSIONS = ("department", "window", "clerk", "service_item")
 CENTER_ROLES = frozenset({"admin", "supervisor"})  # read every row
 MAX_PERIOD_DAYS = 3 * 366
+ANALYTIC_WORK_MEM = "64MB"
 OPEN_START, OPEN_END = (
     date(1900, 1, 1),
     date(2099, 12, 31),
@@ -128,11 +132,13 @@ def _instant() -> ColumnElement[bool]:
     )
 
 
-def _served() -> ColumnElement[bool]:
+def served() -> ColumnElement[bool]:
     """A case an applicant applied for: not a bad rating's handling (回访整改), which the
     center runs as a case of its own."""
     rating = aliased(models.Rating)
-    return ~exists().where(rating.handling_case_id == models.Case.id)
+    # IS NOT NULL: the few ratings that have a handling are indexed by themselves
+    handled = and_(rating.handling_case_id.is_not(None), rating.handling_case_id == models.Case.id)
+    return ~exists().where(handled)
 
 
 def _finished_in(period: Period) -> ColumnElement[bool]:
@@ -140,7 +146,7 @@ def _finished_in(period: Period) -> ColumnElement[bool]:
     不予受理 — count in the rejection rate, not here)."""
     c = models.Case
     return and_(
-        _served(),
+        served(),
         c.status == "finished",
         period.holds(c.finished_at),
         or_(c.due_date.is_not(None), _instant()),
@@ -162,19 +168,24 @@ def _first_time() -> ColumnElement[bool]:
     return and_(models.Case.supplement_rounds == 0, models.Case.visits <= 1)
 
 
-def _overdue_on(day: date, period: Period, dialect: str) -> ColumnElement[bool]:
-    """Finished late in the period, or still open on ``day`` with its due date passed."""
+def _open_on(day: date) -> ColumnElement[bool]:
+    """Accepted by ``day``, past its due date then, and not finished by the end of it."""
     c = models.Case
-    open_then = and_(
-        _served(),
+    after = _local_start(day + timedelta(days=1))
+    return and_(
+        served(),
         c.accepted_at.is_not(None),
-        c.accepted_at < _local_start(day + timedelta(days=1)),
+        c.accepted_at < after,
         c.due_date.is_not(None),
         c.due_date < day,
-        or_(c.finished_at.is_(None), c.finished_at >= _local_start(day + timedelta(days=1))),
+        or_(c.finished_at.is_(None), c.finished_at >= after),
     )
+
+
+def _overdue_on(day: date, period: Period, dialect: str) -> ColumnElement[bool]:
+    """Finished late in the period, or still open on ``day`` with its due date passed."""
     late = and_(_finished_in(period), ~_on_time(dialect))
-    return or_(late, open_then)
+    return or_(late, _open_on(day))
 
 
 def _refused() -> ColumnElement[bool]:
@@ -188,7 +199,7 @@ def _decided_in(period: Period) -> ColumnElement[bool]:
     rates."""
     c = models.Case
     return and_(
-        _served(),
+        served(),
         or_(period.holds(c.accepted_at), and_(_refused(), period.holds(c.finished_at))),
     )
 
@@ -227,31 +238,31 @@ def _member_clause(dimension: str, key: str) -> ColumnElement[bool]:
     return c.service_item_code == key
 
 
-def _ratings_by(dimension: str) -> Select[Any]:
-    """Ratings with their row key: the departments and clerks a rating was attributed to
-    (ratings.py), or the case's window or item."""
+def ratings_by(dimension: str, counted: bool = True) -> Select[Any]:
+    """Ratings with their row key (``counted``: only those that count): the departments and
+    clerks a rating was attributed to (ratings.py), or the case's window or item."""
     rating, c, served = models.Rating, models.Case, models.RatingAttribution
-    keys = {
-        "department": served.department_code,
-        "clerk": served.username,
-        "window": c.intake_department,
-        "service_item": c.service_item_code,
-    }
-    key = keys[dimension]
-    query = select(key).select_from(rating).join(c, c.id == rating.case_id)
     if dimension in ("department", "clerk"):
+        key = served.department_code if dimension == "department" else served.username
+        query = select(key.label("key")).select_from(rating)
         query = query.join(served, served.rating_id == rating.id).where(key.is_not(None))
-    return query.where(_counted_ratings()).group_by(key)
+    else:
+        key = c.intake_department if dimension == "window" else c.service_item_code
+        query = select(key.label("key")).select_from(rating).join(c, c.id == rating.case_id)
+    return query.where(_counted_ratings()) if counted else query
 
 
 def _counted_ratings() -> ColumnElement[bool]:
     """Ratings that count: proactive (never a default rating) and not taken out by an upheld
-    appeal (申诉成立)."""
+    appeal (申诉成立) — looked up only for the few ratings with a handling."""
     handling = aliased(models.Case)
     upheld = exists().where(
         handling.id == models.Rating.handling_case_id, handling.result == EXCLUDED_OUTCOME
     )
-    return and_(models.Rating.is_default.is_(False), ~upheld)
+    return and_(
+        models.Rating.is_default.is_(False),
+        or_(models.Rating.handling_case_id.is_(None), ~upheld),
+    )
 
 
 # ---- the figures ---------------------------------------------------------------------------------
@@ -280,50 +291,123 @@ class _Rows:
 
 
 def _case_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) -> None:
+    """The finished cases' figures from ``scorecard_day``; the cases still open on the last
+    day and the unfinished cases decided in the period from the live tables."""
     dialect = uow.session.get_bind().dialect.name
-    c, m = models.Case, _members(dimension)
-    joined = select(m.c.key).select_from(c).join(m, m.c.case_id == c.id).group_by(m.c.key)
-    finished = joined.add_columns(
-        _cases(),
-        _cases(_on_time(dialect)),
-        _cases(_early(dialect)),
-        _cases(~_on_time(dialect)),
-        _cases(_first_time()),
-    ).where(_finished_in(period))
-    rows.add(finished, uow, "finished", "on_time", "early", "late", "first_time")
-    open_late = joined.add_columns(_cases()).where(
-        _overdue_on(period.last, period, dialect), ~_finished_in(period)
+    _finished_figures(uow, rows, dimension, period)
+    c = models.Case
+    joined = _each_case_members(dimension, dialect)
+    # never a case of F: those finished before the end of the period's last day
+    rows.add(joined.add_columns(_cases()).where(_open_on(period.last)), uow, "late")
+    unfinished = joined.add_columns(_cases(), _cases(c.supplement_rounds > 0)).where(
+        _decided_in(period), c.status != "finished"
     )
-    rows.add(open_late, uow, "late")
-    decided = joined.add_columns(
-        _cases(), _cases(c.supplement_rounds > 0), _cases(_refused())
-    ).where(_decided_in(period))
-    rows.add(decided, uow, "decided", "supplemented", "refused")
-    _working_days(uow, rows, dimension, period, dialect)
+    rows.add(unfinished, uow, "decided", "supplemented")
+    _paused_days(uow, rows, dimension, period, dialect)
 
 
-def _working_days(
+def _each_case_members(dimension: str, dialect: str) -> Select[Any]:
+    """``SELECT key FROM case JOIN`` its rows ``GROUP BY key``, for a few (unfinished) cases:
+    on PostgreSQL each case's steps looked up by its id (a lateral join), where a plain join
+    would read every step of every case."""
+    c, task = models.Case, models.HumanTask
+    if dialect != "postgresql" or dimension in ("window", "service_item"):
+        m = _members(dimension)
+        return select(m.c.key).select_from(c).join(m, m.c.case_id == c.id).group_by(m.c.key)
+    key = task.department_code if dimension == "department" else task.completed_by
+    steps = select(key.label("key")).where(task.case_id == c.id).distinct()
+    if dimension == "clerk":
+        steps = steps.where(task.state == "completed", task.completed_by.is_not(None))
+    m = steps.lateral()
+    return select(m.c.key).select_from(c).join(m, literal(True)).group_by(m.c.key)
+
+
+def _instant_codes(uow: UnitOfWork) -> list[str]:
+    """The 即办件 items as the catalogue has them now, as the live figures read them."""
+    item = models.ServiceItem
+    return list(uow.session.scalars(select(item.code).where(item.case_type == "instant")))
+
+
+def _day_figures(uow: UnitOfWork) -> dict[str, Any]:
+    """``scorecard_day``'s counts as F's figures: every finished case of a 即办件 item (on
+    time, never early), those with a due date of any other."""
+    d = models.ScorecardDay
+    instant = _instant_codes(uow)
+
+    def pick(if_instant: Any, otherwise: Any) -> Any:
+        if not instant:
+            return otherwise
+        return case((d.service_item_code.in_(instant), if_instant), else_=otherwise)
+
+    return {
+        "finished": pick(d.cases, d.with_due),
+        "on_time": pick(d.cases, d.due_on_time),
+        "early": pick(0, d.due_early),
+        "first_time": pick(d.first_time, d.due_first_time),
+        "measured": pick(d.accepted, d.due_accepted),
+    }
+
+
+def _finished_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) -> None:
+    """F's figures, the decided finished cases and the working days, from ``scorecard_day``.
+
+    Working days over F add up ``W(finish day) − W(acceptance day)`` (``W``: working days since
+    a fixed day, by the calendar as it is now), so they are summed per finish day and per
+    acceptance day instead of per case."""
+    d = models.ScorecardDay
+    figures = _day_figures(uow)
+    in_period = (d.dimension == dimension, d.finished_on.between(period.first, period.last))
+    sums = [func.sum(figures[name]) for name in ("finished", "on_time", "early", "first_time")]
+    late = func.sum(figures["finished"] - figures["on_time"])
+    counted = select(d.key, *sums, late, func.sum(figures["measured"]))
+    rows.add(
+        counted.where(*in_period).group_by(d.key),
+        uow,
+        "finished",
+        "on_time",
+        "early",
+        "first_time",
+        "late",
+        "measured",
+    )
+    decided = select(d.key, func.sum(d.cases), func.sum(d.supplemented))
+    decided = decided.add_columns(func.sum(d.cases - d.accepted)).where(
+        d.dimension == dimension, d.accepted_on.between(period.first, period.last)
+    )
+    rows.add(decided.group_by(d.key), uow, "decided", "supplemented", "refused")
+    measured = func.sum(figures["measured"])
+    ends = [
+        select(d.key, day, measured, literal(sign)).where(*in_period).group_by(d.key, day)
+        for day, sign in ((d.finished_on, 1), (d.accepted_on, -1))
+    ]
+    spans = list(uow.session.execute(union_all(*ends)))
+    if not spans:
+        return
+    cal = calendar(uow)
+    base = min(day for _key, day, _count, _sign in spans) - timedelta(days=1)
+    since: dict[date, int] = {}
+    for key, day, count, sign in spans:
+        if day not in since:
+            since[day] = working_days_between(cal, base, day)
+        rows.values[key]["days"] += sign * count * since[day]
+
+
+def _paused_days(
     uow: UnitOfWork, rows: _Rows, dimension: str, period: Period, dialect: str
 ) -> None:
-    """Working days used over F, acceptance to finish, paused working days excluded: summed
-    per distinct day pair, so the calendar is read once per pair rather than once per case."""
+    """The paused working days of F's cases, taken off: per pause, from the live tables (a
+    pause is counted between the acceptance and finish days, by the calendar as it is now)."""
     cal = calendar(uow)
     c, m = models.Case, _members(dimension)
     accepted, finished = local_day(c.accepted_at, dialect), local_day(c.finished_at, dialect)
-    base = (
-        select(m.c.key, accepted, finished)
-        .select_from(c)
-        .join(m, m.c.case_id == c.id)
-        .where(_finished_in(period), c.accepted_at.is_not(None))
-    )
-    spans = base.add_columns(_cases()).group_by(m.c.key, accepted, finished)
-    for key, first, last, count in uow.session.execute(spans):
-        rows.values[key]["measured"] += count
-        rows.values[key]["days"] += count * working_days_between(cal, first, last)
     pause = models.ClockPause
     paused = (
-        base.add_columns(pause.start, pause.end, func.count(func.distinct(pause.id)))
-        .join(pause, pause.case_id == c.id)
+        select(m.c.key, accepted, finished, pause.start, pause.end)
+        .add_columns(func.count(func.distinct(pause.id)))
+        .select_from(pause)
+        .join(c, pause.case_id == c.id)
+        .join(m, m.c.case_id == c.id)
+        .where(_finished_in(period), c.accepted_at.is_not(None))
         .group_by(m.c.key, accepted, finished, pause.start, pause.end)
     )
     for key, first, last, start, end, count in uow.session.execute(paused):
@@ -333,35 +417,34 @@ def _working_days(
 
 
 def _rating_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) -> None:
-    rating = models.Rating
-    base = _ratings_by(dimension)
-    # distinct: a rating attributed to a department through two clerks counts once there
-    per_level = [
-        func.count(func.distinct(case((rating.level == n, rating.id)))) for n in range(1, 6)
-    ]
-    rated = base.add_columns(func.count(func.distinct(rating.id)), *per_level).where(
-        period.holds(rating.rated_at)
+    """Counted ratings by level from ``scorecard_rating_day``; the bad ones due in the period
+    and their handling (which goes on after the rating) from the live tables."""
+    rating, d = models.Rating, models.ScorecardRatingDay
+    per_level = [func.sum(case((d.level == n, d.ratings), else_=0)) for n in range(1, 6)]
+    counted = (
+        select(d.key, func.sum(d.ratings), *per_level)
+        .where(d.dimension == dimension, d.rated_on.between(period.first, period.last))
+        .group_by(d.key)
     )
-    levels = [f"level_{n}" for n in range(1, 6)]
-    rows.add(rated, uow, "ratings", *levels)
+    rows.add(counted, uow, "ratings", *[f"level_{n}" for n in range(1, 6)])
     handling = aliased(models.Case)
     in_time = and_(
         handling.status == "finished",
         local_day(handling.finished_at, uow.session.get_bind().dialect.name)
         <= rating.handling_due_date,
     )
-    due = (
-        base.add_columns(
-            func.count(func.distinct(rating.id)),
-            func.count(func.distinct(case((in_time, rating.id)))),
-        )
-        .outerjoin(handling, handling.id == rating.handling_case_id)
+    bad = ratings_by(dimension).add_columns(rating.id.label("id"), in_time.label("in_time"))
+    bad = (
+        bad.outerjoin(handling, handling.id == rating.handling_case_id)
         .where(
             rating.level.in_(BAD_LEVELS),
             rating.handling_due_date >= period.first,
             rating.handling_due_date <= period.last,
         )
+        .distinct()
+        .subquery()
     )
+    due = select(bad.c.key, func.count(), _count(bad.c.in_time)).group_by(bad.c.key)
     rows.add(due, uow, "bad_due", "rectified")
 
 
@@ -507,6 +590,16 @@ def visible_keys(uow: UnitOfWork, user: models.User, dimension: str) -> set[str]
     raise Forbidden("没有查看此绩效考核的权限", code="scorecard_forbidden")
 
 
+def _analytic(uow: UnitOfWork) -> None:
+    """PostgreSQL settings for this transaction's aggregates: no JIT compilation (a plan it
+    expects to be costly is compiled first, which costs these reads of a few hundred
+    milliseconds more than running them), and the memory to deduplicate a year's rating
+    attributions (about half a million rows at a million cases) without spilling to disk."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(text("SET LOCAL jit = off"))
+        uow.session.execute(text(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'"))
+
+
 def scorecard(
     uow: UnitOfWork,
     user: models.User,
@@ -519,6 +612,7 @@ def scorecard(
         raise BadRequest(f"by 应为 {'/'.join(DIMENSIONS)}", {"field": "by"})
     period = period_of(date_from, date_to)
     allowed = visible_keys(uow, user, by)
+    _analytic(uow)
     rows = _Rows()
     _case_figures(uow, rows, by, period)
     _rating_figures(uow, rows, by, period)
@@ -792,21 +886,28 @@ def _month_of(column: Any, dialect: str) -> ColumnElement[str]:
 
 def _trend(uow: UnitOfWork, by: str, allowed: set[str] | None, last: date) -> list[dict[str, Any]]:
     """Each of the twelve months up to ``last``: the distinct cases finished (F) in the rows
-    the user reads, and how many of them on time — one grouped query."""
-    dialect = uow.session.get_bind().dialect.name
+    the user reads, and how many of them on time. From ``scorecard_day`` when that counts no
+    case twice: every row (its ``any_`` rows for departments and clerks, where a case has
+    several), or a single one; otherwise from the live tables."""
     months = _months_before(last, TREND_MONTHS)
-    c, m = models.Case, _members(by)
-    month = _month_of(c.finished_at, dialect)
-    query = (
-        select(month, _cases(), _cases(_on_time(dialect)))
-        .select_from(c)
-        .join(m, m.c.case_id == c.id)
-        .where(_finished_in(Period(months[0].first, months[-1].last)))
-        .group_by(month)
-    )
-    if allowed is not None:
-        query = query.where(m.c.key.in_(sorted(allowed)))
-    counts = {key: (finished, on_time) for key, finished, on_time in uow.session.execute(query)}
+    span = Period(months[0].first, months[-1].last)
+    if allowed is not None and len(allowed) != 1:
+        counts = _live_trend(uow, by, allowed, span)
+    else:
+        d = models.ScorecardDay
+        figures = _day_figures(uow)
+        dimension = f"any_{by}" if allowed is None and by in ("department", "clerk") else by
+        query = (
+            select(d.finished_on, func.sum(figures["finished"]), func.sum(figures["on_time"]))
+            .where(d.dimension == dimension, d.finished_on.between(span.first, span.last))
+            .group_by(d.finished_on)
+        )
+        if allowed is not None:
+            query = query.where(d.key.in_(sorted(allowed)))
+        counts = defaultdict(lambda: (0, 0))
+        for day, finished, on_time in uow.session.execute(query):
+            month = day.strftime("%Y-%m")
+            counts[month] = (counts[month][0] + finished, counts[month][1] + on_time)
     trend = []
     for period in months:
         finished, on_time = counts.get(period.first.strftime("%Y-%m"), (0, 0))
@@ -820,19 +921,44 @@ def _trend(uow: UnitOfWork, by: str, allowed: set[str] | None, last: date) -> li
     return trend
 
 
-def dashboard(
+def _live_trend(
+    uow: UnitOfWork, by: str, allowed: set[str], span: Period
+) -> dict[str, tuple[int, int]]:
+    """Per month, the distinct cases of F in any of the ``allowed`` rows and those on time."""
+    dialect = uow.session.get_bind().dialect.name
+    c, m = models.Case, _members(by)
+    month = _month_of(c.finished_at, dialect)
+    query = (
+        select(month, _cases(), _cases(_on_time(dialect)))
+        .select_from(c)
+        .join(m, m.c.case_id == c.id)
+        .where(_finished_in(span), m.c.key.in_(sorted(allowed)))
+        .group_by(month)
+    )
+    return {key: (finished, on_time) for key, finished, on_time in uow.session.execute(query)}
+
+
+def trend(
     uow: UnitOfWork, user: models.User, date_from: Any, date_to: Any, by: str = "department"
-) -> dict[str, Any]:
-    """What the 绩效考核 page and the 大屏 draw: the rows, each month's finished cases and
-    on-time rate over the rows the user reads, ratings by level, and the open cases by light."""
+) -> list[dict[str, Any]]:
+    """The dashboard's monthly trend: the twelve months up to ``to``, over the rows the user
+    reads."""
+    if by not in DIMENSIONS:
+        raise BadRequest(f"by 应为 {'/'.join(DIMENSIONS)}", {"field": "by"})
+    period = period_of(date_from, date_to)
+    return _trend(uow, by, visible_keys(uow, user, by), period.last)
+
+
+def lights(uow: UnitOfWork, user: models.User, by: str = "department") -> dict[str, int]:
+    """The dashboard's light distribution: the running cases the user may see, by light —
+    for whoever may read the ``by`` scorecard."""
     from .cases import light_clause
 
-    rows = scorecard(uow, user, date_from, date_to, by)
-    period = period_of(date_from, date_to)
-    trend = _trend(uow, by, visible_keys(uow, user, by), period.last)
-    levels = {str(n): sum(row["ratings_by_level"][str(n)] for row in rows) for n in range(1, 6)}
+    if by not in DIMENSIONS:
+        raise BadRequest(f"by 应为 {'/'.join(DIMENSIONS)}", {"field": "by"})
+    visible_keys(uow, user, by)
     visible = access.visible_cases(user)
-    lights = {
+    return {
         light: uow.session.scalar(
             select(func.count())
             .select_from(models.Case)
@@ -840,7 +966,26 @@ def dashboard(
         )
         for light in ("green", "yellow", "red")
     }
-    return {"rows": rows, "trend": trend, "ratings_by_level": levels, "lights": lights}
+
+
+def ratings_by_level(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The dashboard's ratings by level: the scorecard rows' counted ratings added up."""
+    return {str(n): sum(row["ratings_by_level"][str(n)] for row in rows) for n in range(1, 6)}
+
+
+def dashboard(
+    uow: UnitOfWork, user: models.User, date_from: Any, date_to: Any, by: str = "department"
+) -> dict[str, Any]:
+    """What the 绩效考核 page and the 大屏 draw: the rows (the ranking), each month's finished
+    cases and on-time rate over the rows the user reads, ratings by level, and the open cases
+    by light."""
+    rows = scorecard(uow, user, date_from, date_to, by)
+    return {
+        "rows": rows,
+        "trend": trend(uow, user, date_from, date_to, by),
+        "ratings_by_level": ratings_by_level(rows),
+        "lights": lights(uow, user, by),
+    }
 
 
 # ---- the monthly 通报 ----------------------------------------------------------------------------

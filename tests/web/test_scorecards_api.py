@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -16,23 +17,39 @@ from engine.uow import UnitOfWork
 from ..engine import scorecard_history as history
 
 FROM, TO = history.PERIOD
-FINISHED = {"finished_from": FROM, "finished_to": TO}
-DECIDED = {"decided_from": FROM, "decided_to": TO}
-RATED = {"rated_from": FROM, "rated_to": TO}
 
-# figure -> (the drill-down arguments of its cases, the row's field, the arguments of the
-# rate's base: None for a count, which must equal the list's length itself)
-COUNTS = {
-    "finished": (FINISHED, "finished", None),
-    "overdue": ({**FINISHED, "overdue_on": TO}, "overdue", None),
-    "ratings": (RATED, "ratings", None),  # one rating per case in this history
-    "bad": ({**RATED, "bad": "true"}, "bad", None),
-    "on_time": ({**FINISHED, "on_time": "true"}, "on_time_rate", FINISHED),
-    "early": ({**FINISHED, "early": "true"}, "early_rate", FINISHED),
-    "first_time": ({**FINISHED, "first_time": "true"}, "first_time_rate", FINISHED),
-    "supplemented": ({**DECIDED, "supplemented": "true"}, "supplement_rate", DECIDED),
-    "refused": ({**DECIDED, "refused": "true"}, "rejection_rate", DECIDED),
-}
+
+def figure_drills(first: str, last: str) -> dict[str, tuple[dict[str, str], str, Any]]:
+    """figure -> (the drill-down arguments of its cases, the row's field, the arguments of the
+    rate's base: None for a count, which must equal the list's length itself)."""
+    finished = {"finished_from": first, "finished_to": last}
+    decided = {"decided_from": first, "decided_to": last}
+    rated = {"rated_from": first, "rated_to": last}
+    return {
+        "finished": (finished, "finished", None),
+        "overdue": ({**finished, "overdue_on": last}, "overdue", None),
+        "ratings": (rated, "ratings", None),  # one rating per case in these histories
+        "bad": ({**rated, "bad": "true"}, "bad", None),
+        "on_time": ({**finished, "on_time": "true"}, "on_time_rate", finished),
+        "early": ({**finished, "early": "true"}, "early_rate", finished),
+        "first_time": ({**finished, "first_time": "true"}, "first_time_rate", finished),
+        "supplemented": ({**decided, "supplemented": "true"}, "supplement_rate", decided),
+        "refused": ({**decided, "refused": "true"}, "rejection_rate", decided),
+    }
+
+
+def assert_figures_drill_down(
+    caller, row: dict[str, Any], row_filter: dict[str, str], first: str, last: str
+) -> None:
+    """Every count of ``row`` equals the length of its case list, every rate the ratio of two."""
+    for figure, (arguments, field, base) in figure_drills(first, last).items():
+        if base is None:
+            assert drilled(caller, row_filter, arguments) == row[field], figure
+            continue
+        whole = drilled(caller, row_filter, base)
+        expected = 0 if row[field] is None else round(row[field] * whole)
+        assert whole or row[field] is None, figure
+        assert drilled(caller, row_filter, arguments) == expected, figure
 
 
 @pytest.fixture
@@ -41,8 +58,8 @@ def built(sessions):
         history.build(uow)
 
 
-def rows(caller, by: str) -> dict[str, dict]:
-    response = caller.get(f"/scorecards?from={FROM}&to={TO}&by={by}&per_page=200")
+def rows(caller, by: str, first: str = FROM, last: str = TO) -> dict[str, dict]:
+    response = caller.get(f"/scorecards?from={first}&to={last}&by={by}&per_page=200")
     assert response.status_code == 200, response.get_json()
     return {row["key"]: row for row in response.get_json()["items"]}
 
@@ -65,15 +82,7 @@ def drilled(caller, row_filter: dict[str, str], arguments: dict[str, str]) -> in
 )
 def test_every_figure_equals_the_count_of_its_cases(api, built, by, key, row_filter):
     office = api("office1")
-    row = rows(office, by)[key]
-    for figure, (arguments, field, base) in COUNTS.items():
-        if base is None:
-            assert drilled(office, row_filter, arguments) == row[field], figure
-            continue
-        whole = drilled(office, row_filter, base)
-        expected = 0 if row[field] is None else round(row[field] * whole)
-        assert whole or row[field] is None, figure
-        assert drilled(office, row_filter, arguments) == expected, figure
+    assert_figures_drill_down(office, rows(office, by)[key], row_filter, FROM, TO)
 
 
 # Who reads which rows: (user, by) -> the keys of this history's rows they see, or 403.

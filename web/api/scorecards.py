@@ -48,6 +48,34 @@ def scorecard() -> Any:
     return listing(shown, len(rows), page, per_page)
 
 
+@blp.get("/scorecards/trend")
+@blp.response(200, schemas.Loose)
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def trend() -> Any:
+    """The dashboard's monthly trend: the twelve months up to ``to``, each month's finished
+    cases and on-time rate over the ``by`` rows the caller reads."""
+    args = request.args
+    with api_call(write=False) as (uow, user):
+        months = scorecard_service.trend(
+            uow, user, args.get("from"), args.get("to"), args.get("by") or "department"
+        )
+    return jsonify({"items": months})
+
+
+@blp.get("/scorecards/lights")
+@blp.response(200, schemas.Loose)
+@blp.alt_response(400, schema=schemas.ApiError)
+@blp.alt_response(403, schema=schemas.ApiError)
+@blp.doc(security=[{"bearerAuth": []}])
+def lights() -> Any:
+    """The dashboard's light distribution: the running cases the caller sees, by light."""
+    with api_call(write=False) as (uow, user):
+        counts = scorecard_service.lights(uow, user, request.args.get("by") or "department")
+    return jsonify(counts)
+
+
 @blp.get("/scorecards.xlsx")
 @blp.response(200)
 @blp.alt_response(400, schema=schemas.ApiError)
