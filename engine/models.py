@@ -294,7 +294,8 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_inbox", "state", "department_code"),
-        Index("ix_human_task_case", "case_id"),
+        # with the department: a case's departments read from the index alone (scorecards)
+        Index("ix_human_task_case", "case_id", "department_code"),
         # inboxes, in their order (due date, then age), over open rows only
         _partial(
             "ix_human_task_open_department",
