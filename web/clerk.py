@@ -32,8 +32,8 @@ from engine.services import case_export as case_export_service
 from engine.services import case_file as case_file_service
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
+from engine.services import copies as copy_service
 from engine.services import materials as material_service
-from engine.services import operations as ops
 from engine.services import public as public_service
 from engine.services import tasks as task_service
 from engine.services.list_filters import CASE_SORTS, CHANNELS, TASK_SORTS, Filters
@@ -114,7 +114,7 @@ def list_counts() -> dict[str, str]:
             "todo": _total(task_service.list_tasks(uow, user, per_page=1)),
             "done": _total(task_service.list_tasks(uow, user, scope="done", per_page=1)),
             "started": _total(case_service.list_cases(uow, user, per_page=1, filters=mine)),
-            "cc": str(ops.unread_copies(uow, user)),
+            "cc": str(copy_service.unread_copies(uow, user)),
         }
 
 

@@ -17,8 +17,11 @@ from sqlalchemy import select
 
 from engine import models
 from engine.errors import DomainError
+from engine.services import attachments, signing
 from engine.services import case_file as case_file_service
 from engine.services import cases as case_service
+from engine.services import comments as comment_service
+from engine.services import copies as copy_service
 from engine.services import notifications as notification_service
 from engine.services import operations as ops
 from engine.services import tasks as task_service
@@ -53,7 +56,7 @@ def case_operations(case_no: str) -> dict[str, Any] | None:
     try:
         with page_user() as (uow, user):
             case = case_service.visible_case(uow, user, case_no)
-            comments, total = ops.list_comments(uow, user, case_no, per_page=200)
+            comments, total = comment_service.list_comments(uow, user, case_no, per_page=200)
             copies = uow.session.scalars(
                 select(models.CaseCopy)
                 .where(models.CaseCopy.case_id == case.id)
@@ -78,7 +81,7 @@ def case_operations(case_no: str) -> dict[str, Any] | None:
                     }
                     for c in copies
                 ],
-                "people": ops.copy_recipients(uow, user, case),
+                "people": copy_service.copy_recipients(uow, user, case),
             }
     except DomainError:
         return None
@@ -171,7 +174,9 @@ def delegate(task_id: str) -> Any:
 @login_required
 def add_sign(task_id: str) -> Any:
     users, position = _usernames("users"), request.form.get("position")
-    done = _run(lambda uow, user: ops.add_sign(uow, user, task_id, users, position), _("已加签"))
+    done = _run(
+        lambda uow, user: signing.add_sign(uow, user, task_id, users, position), _("已加签")
+    )
     return _after(task_id, done)
 
 
@@ -179,7 +184,7 @@ def add_sign(task_id: str) -> Any:
 @login_required
 def remove_sign(task_id: str) -> Any:
     users = _usernames("users")
-    done = _run(lambda uow, user: ops.remove_sign(uow, user, task_id, users), _("已减签"))
+    done = _run(lambda uow, user: signing.remove_sign(uow, user, task_id, users), _("已减签"))
     return _after(task_id, done)
 
 
@@ -231,7 +236,7 @@ def _case_back(case_no: str) -> Any:
 @login_required
 def copy_case(case_no: str) -> Any:
     users, note = _usernames("users"), request.form.get("note", "")
-    _run(lambda uow, user: ops.copy_case(uow, user, case_no, users, note), _("已抄送"))
+    _run(lambda uow, user: copy_service.copy_case(uow, user, case_no, users, note), _("已抄送"))
     return _case_back(case_no)
 
 
@@ -239,11 +244,15 @@ def copy_case(case_no: str) -> Any:
 @login_required
 def add_comment(case_no: str) -> Any:
     uploads = [
-        ops.Upload(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename
+        attachments.Upload(f.filename or "", f.read())
+        for f in request.files.getlist("files")
+        if f.filename
     ]
     text, upload_dir = request.form.get("text", ""), Path(current_app.config["UPLOAD_DIR"])
     _run(
-        lambda uow, user: ops.add_comment(uow, user, case_no, text, uploads, upload_dir),
+        lambda uow, user: comment_service.add_comment(
+            uow, user, case_no, text, uploads, upload_dir
+        ),
         _("意见已发表"),
     )
     return _case_back(case_no)
@@ -253,7 +262,7 @@ def add_comment(case_no: str) -> Any:
 @login_required
 def comment_file(case_no: str, comment_id: int, n: int) -> Any:
     with page_user() as (uow, user):
-        path, filename, content_type = ops.comment_file(
+        path, filename, content_type = comment_service.comment_file(
             uow, user, case_no, comment_id, n, Path(current_app.config["UPLOAD_DIR"])
         )
     return attachment_response(path, filename, content_type)
@@ -320,7 +329,7 @@ def read_all_notifications() -> Any:
 def copied_to_me() -> Any:
     page = _page()
     with page_user() as (uow, user):
-        items, total = ops.list_copies(uow, user, page=page, per_page=PER_PAGE)
+        items, total = copy_service.list_copies(uow, user, page=page, per_page=PER_PAGE)
         names = case_file_service.display_names(uow, [c["copied_by"] for c in items])
         items = [{**c, "copied_by_name": names.get(c["copied_by"])} for c in items]
     return render_template(
@@ -334,7 +343,7 @@ def open_copy(copy_id: int) -> Any:
     """Mark a copy read and open its case."""
     try:
         with page_user(write=True) as (uow, user):
-            copy = ops.read_copy(uow, user, copy_id)
+            copy = copy_service.read_copy(uow, user, copy_id)
     except DomainError as failure:
         flash(failure.message, "error")
         return redirect(url_for("operations_pages.copied_to_me"))

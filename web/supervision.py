@@ -25,8 +25,8 @@ from flask import (
 from engine import models, supervision_notices
 from engine.access import CASE_WORK_ROLES, READ_ALL_ROLES
 from engine.errors import DomainError
+from engine.services import attachments
 from engine.services import meetings as meeting_service
-from engine.services import operations as ops
 from engine.services import supervision as supervision_service
 from engine.services.cases import department_names
 from engine.services.meetings import MeetingInput
@@ -179,7 +179,9 @@ def _days(value: str | None) -> Any:
 @login_required
 def give_feedback(no: str) -> Any:
     uploads = [
-        ops.Upload(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename
+        attachments.Upload(f.filename or "", f.read())
+        for f in request.files.getlist("files")
+        if f.filename
     ]
 
     def answer(uow: UnitOfWork, user: models.User) -> str:

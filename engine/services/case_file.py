@@ -18,7 +18,7 @@ from ..uow import UnitOfWork
 from . import clock
 from .cases import case_events, case_tasks, department_names
 from .common import load_run
-from .operations import SIGN_ROLES, is_sign_row
+from .task_rules import SIGN_ROLES, is_sign_row
 from .tasks import form_of
 
 # An added signer's row has no form of the step's own: it answers 同意/不同意 with an opinion.

@@ -96,6 +96,7 @@ from .common import (
     sync_tasks,
     task_definition,
 )
+from .effects import apply_effects
 from .notifications import notify
 
 CHAIN_PROPERTY = "approvalChain"
@@ -809,7 +810,6 @@ def _finish_step(
     actor: str,
 ) -> TaskSync:
     """Complete the chain's Spiff task through the normal runtime path."""
-    from .tasks import _apply_effects  # here: tasks imports this module
 
     spiff_task = run.find_ready(step_row.id)
     if spiff_task is None:
@@ -826,7 +826,7 @@ def _finish_step(
     step_row.outcome = data.get("decision")
     step_row.data = {**data, "chain": _Step(step_row).state}
     meta = task_definition(uow.session, step_row).meta(step_row.spec_name)
-    _apply_effects(uow, case, meta, data, now)
+    apply_effects(uow, case, meta, data, now)
     case.data = run.data
     save_run(uow, case, run)
     synced = sync_tasks(uow, case, run)

@@ -40,9 +40,9 @@ from ..clock import add_working_days
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from ..uow import UnitOfWork
 from ..workdays import calendar, local_date
+from .attachments import Upload, attached_file, attachment_views, store_attachments
 from .cases import department_names
 from .notifications import notify
-from .operations import Upload, attached_file, attachment_views, store_attachments
 
 SOURCES = {
     "manual": "日常督办",

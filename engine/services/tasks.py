@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select, union
-from sqlalchemy.orm import joinedload, object_session, undefer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload, object_session
 
 from .. import access, masking, models, views
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..forms import check_size, validate_form
+from ..forms import check_size
 from ..paging import Page, fetch_page
 from ..uow import UnitOfWork
 from . import chains as chain_service
-from . import clock, materials, notifications, sms
+from . import clock, notifications, signing
 from .cases import department_names
 from .common import (
-    SYNCED_STATES,
-    finish_if_done,
-    load_run,
     record,
-    save_run,
-    sync_tasks,
     task_definition,
 )
 from .list_filters import Filters
+from .steps import OPEN_STATES, Completion, lock_open_task, require_visible
 
-OPEN_STATES = ("ready", "claimed")
 TASK_STATES = ("ready", "claimed", "completed", "cancelled")
 SCOPES = ("mine", "department", "all", "done")  # done: 已办, the steps I completed
-
-
-@dataclass
-class Completion:
-    case: models.Case
-    next_tasks: list[models.HumanTask]
-    open_tasks: list[models.HumanTask]
 
 
 def list_tasks(
@@ -111,14 +97,8 @@ def _visible_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.Hu
     task = uow.session.get(models.HumanTask, task_id)
     if task is None:
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    _require_visible(user, task)
+    require_visible(user, task)
     return task
-
-
-def _require_visible(user: models.User, task: models.HumanTask) -> None:
-    """An invisible task answers exactly like a missing one."""
-    if not access.can_see_task(user, task):
-        raise NotFound(f"任务 {task.id} 不存在", code="task_not_found")
 
 
 def form_of(task: models.HumanTask) -> dict[str, Any]:
@@ -168,47 +148,8 @@ def _may_act(user: models.User, task: models.HumanTask) -> bool:
     return access.is_candidate(user, task)
 
 
-def _lock_open_task(
-    uow: UnitOfWork, user: models.User, task_id: str
-) -> tuple[models.HumanTask, list[models.HumanTask]]:
-    """The open task, read after its case row is locked: the state seen is the committed one.
-
-    Every writer to a case locks the case row first (``FOR UPDATE``; SQLite's write lock) and
-    only then touches its task and timer rows: two clients completing one task see it open one
-    after the other, never both, and a clerk and the timer scheduler never wait for each other
-    in a circle (locking the task row in the same statement as the case could take it first).
-    The read after the lock also brings the case's other open rows, for ``sync_tasks``.
-    """
-    task = models.HumanTask
-    case = uow.session.scalars(
-        select(models.Case)
-        .where(models.Case.id == select(task.case_id).where(task.id == task_id).scalar_subquery())
-        # the workflow too: the next step of a case usually lands on another worker, which
-        # restores the case (services/common.py load_run) and would read it right after
-        .options(
-            joinedload(models.Case.service_item, innerjoin=True), undefer(models.Case.workflow)
-        )
-        .with_for_update(of=models.Case)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if case is None:
-        raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    rows = uow.session.scalars(
-        select(task)
-        .where(task.case_id == case.id, or_(task.id == task_id, task.state.in_(SYNCED_STATES)))
-        .execution_options(populate_existing=True)
-    ).all()
-    for row in rows:  # the rows hold their case: the session keeps objects weakly
-        set_committed_value(row, "case", case)
-    [found] = [row for row in rows if row.id == task_id]
-    _require_visible(user, found)
-    if found.state not in OPEN_STATES:
-        raise Conflict(f"任务“{found.name}”已不在待办状态（{found.state}）", code="task_not_open")
-    return found, list(rows)
-
-
 def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
-    task, _rows = _lock_open_task(uow, user, task_id)
+    task, _rows = lock_open_task(uow, user, task_id)
     if not access.is_candidate(user, task):
         raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
     if task.assignee and task.assignee != user.username:
@@ -221,7 +162,7 @@ def claim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
 
 
 def unclaim(uow: UnitOfWork, user: models.User, task_id: str) -> dict[str, Any]:
-    task, _rows = _lock_open_task(uow, user, task_id)
+    task, _rows = lock_open_task(uow, user, task_id)
     if task.assignee and task.assignee != user.username and "admin" not in user.role_codes:
         raise Forbidden("只能取消自己认领的任务", code="not_assignee")
     if task.assignee:
@@ -239,88 +180,16 @@ def complete(
 ) -> Completion:
     """Complete a step (or hand it on: a signer's answer, a delegate's work, a chain level);
     the notifications about tasks this settles close themselves."""
-    done = _complete(uow, user, task_id, data, comment)
-    notifications.close_settled(uow, done.case)
-    return done
-
-
-def _complete(
-    uow: UnitOfWork,
-    user: models.User,
-    task_id: str,
-    data: Any,
-    comment: str | None = None,
-) -> Completion:
     if not isinstance(data, dict):
         raise BadRequest("data 应为对象", {"field": "data"})
     check_size(data)
-    task, case_rows = _lock_open_task(uow, user, task_id)
+    task, case_rows = lock_open_task(uow, user, task_id)
     if task.assignee and task.assignee != user.username:
         if access.is_candidate(user, task):
             raise Conflict(f"任务已被 {task.assignee} 认领", code="task_claimed")
         raise Forbidden("您不是该任务的办理人", code="not_assignee")
     if not task.assignee and not access.is_candidate(user, task):
         raise Forbidden("您不是该任务的候选办理人", code="not_candidate")
-    from . import operations  # 委派 and 加签: a completion that is not (yet) the Spiff task's
-
-    taken = operations.take_over_completion(uow, user, task, data, comment)
-    if taken is not None:
-        return taken
-    case = task.case
-    definition = task_definition(uow.session, task)
-    meta = definition.meta(task.spec_name)
-    if meta.get("form"):
-        validate_form(definition.files[meta["form"]], data)
-    if task.parent_id and task.chain_id is not None:  # a level of an approval chain step
-        return Completion(case, *chain_service.complete_level(uow, user, task, data, comment))
-    if meta.get("clock") == "start" and data.get("decision") in ACCEPTING_DECISIONS:
-        materials.require_acceptable(uow, case)  # 受理 only with every mandatory material
-    run = load_run(uow, case)
-    spiff_task = run.find_ready(task.id)
-    if spiff_task is None:
-        raise Conflict("任务已不在待办状态", code="task_not_open")
-    run.complete(spiff_task, data)
-    now = models.utcnow()
-    task.state, task.completed_at, task.completed_by = "completed", now, user.username
-    task.assignee = task.assignee or user.username
-    task.data = data
-    _apply_effects(uow, case, meta, data, now)
-    case.data = run.data
-    save_run(uow, case, run)
-    record(uow, case, user.username, "complete", task, {"data": data, "comment": comment or ""})
-    synced = sync_tasks(uow, case, run, case_rows)
-    finish_if_done(uow, case, run, user.username)
-    return Completion(case, synced.created, synced.open)
-
-
-ACCEPTING_DECISIONS = ("accept", "approve")
-OFF_SITE_CHANNELS = ("网上提交", "邮寄")
-
-
-def _apply_effects(
-    uow: UnitOfWork, case: models.Case, meta: dict[str, Any], data: dict[str, Any], now
-) -> None:
-    """What completing the step does beside the flow, as its BPMN properties declare.
-
-    ``clock``: ``start`` on the intake step starts the clock when the case is taken in (a 即办件
-    decided on the spot counts as taken in), never on a supplement notice, and only once — a
-    case returned to the window keeps its running clock; ``pause``/``resume`` bracket a 补正
-    after acceptance; ``stop`` ends it. A ``supplement`` decision counts a 补正 round; a step
-    marked ``visit`` counts the applicant's trip to the window unless the materials came
-    online or by post.
-    """
-    effect = meta.get("clock")
-    if effect == "start" and data.get("decision") in ACCEPTING_DECISIONS:
-        clock.start(uow, case, now)
-    elif effect == "pause" and case.clock_state == "running":
-        clock.pause(uow, None, case, "supplement", data.get("reason") or "补正材料")
-    elif effect == "resume" and case.clock_state == "paused":
-        clock.resume(uow, None, case)
-    elif effect == "stop" and case.clock_state in ("running", "paused"):
-        case.clock_state = "stopped"
-        record(uow, case, "system", "clock_stop")
-    if data.get("decision") == "supplement":
-        case.supplement_rounds += 1
-        sms.tell_applicant(uow, case, "supplement", data.get("missing_materials"))
-    if meta.get("visit") and data.get("received_via") not in OFF_SITE_CHANNELS:
-        case.visits += 1
+    done = signing.complete_with_signs(uow, user, task, case_rows, data, comment)
+    notifications.close_settled(uow, done.case)
+    return done

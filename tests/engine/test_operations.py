@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from engine import models
 from engine.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from engine.services import cases, notifications, operations, tasks
+from engine.services import attachments, cases, notifications, operations, signing, tasks
+from engine.services import comments as comment_service
+from engine.services import copies as copy_service
 
 from .helpers import case_row, start, user
 
@@ -307,7 +309,7 @@ def test_a_delegate_of_another_department_may_read_the_case(uow):
 def test_add_sign_before_the_task_waits_for_the_signers(uow):
     case_no = start(uow, "企业开办")
     intake = task_of(uow, case_no, "受理")
-    result = act(uow, "window1", operations.add_sign, intake.id, ["window2"], "before")
+    result = act(uow, "window1", signing.add_sign, intake.id, ["window2"], "before")
     [signer] = result["signers"]
     assert (signer["assignee"], signer["state"], signer["name"]) == (
         "window2",
@@ -339,10 +341,10 @@ def test_add_sign_before_the_task_waits_for_the_signers(uow):
 def test_add_sign_after_the_step_completes_only_once_the_signers_approved(uow):
     case_no = start(uow, "企业开办")
     intake = task_of(uow, case_no, "受理")
-    act(uow, "window1", operations.add_sign, intake.id, ["window2"], "after")
+    act(uow, "window1", signing.add_sign, intake.id, ["window2"], "after")
     assert opened(uow, case_no) == ["受理"], "the signer waits for the assignee"
     with pytest.raises(ValidationFailed):
-        act(uow, "window1", operations.add_sign, intake.id, ["window2"], "after")
+        act(uow, "window1", signing.add_sign, intake.id, ["window2"], "after")
     submitted = {"decision": "accept", "materials_checked": True}
     done = do(uow, "window1", case_no, "受理", submitted)
     assert [t.name for t in done.next_tasks] == ["受理（加签）"]
@@ -366,16 +368,16 @@ def test_add_sign_after_the_step_completes_only_once_the_signers_approved(uow):
 def test_remove_sign_cancels_a_signer_and_the_task_resumes_when_none_is_left(uow):
     case_no = start(uow, "企业开办")
     intake = task_of(uow, case_no, "受理")
-    act(uow, "window1", operations.add_sign, intake.id, ["window2", "amr1"], "before")
+    act(uow, "window1", signing.add_sign, intake.id, ["window2", "amr1"], "before")
     with pytest.raises(Conflict):  # the task waits: nothing more to add before it
-        act(uow, "window1", operations.add_sign, intake.id, ["window2"], "before")
+        act(uow, "window1", signing.add_sign, intake.id, ["window2"], "before")
     with pytest.raises(Forbidden):
-        act(uow, "window2", operations.remove_sign, intake.id, ["amr1"])
-    act(uow, "window1", operations.remove_sign, intake.id, ["amr1"])
+        act(uow, "window2", signing.remove_sign, intake.id, ["amr1"])
+    act(uow, "window1", signing.remove_sign, intake.id, ["amr1"])
     assert opened(uow, case_no) == ["受理（加签）"]
     with uow() as u:
         assert u.session.get(models.HumanTask, intake.id).state == "waiting_sign"
-    act(uow, "window1", operations.remove_sign, intake.id, ["window2"])
+    act(uow, "window1", signing.remove_sign, intake.id, ["window2"])
     with uow() as u:
         assert u.session.get(models.HumanTask, intake.id).state == "claimed"
     assert opened(uow, case_no) == ["受理"]
@@ -390,7 +392,7 @@ def test_remove_sign_cancels_a_signer_and_the_task_resumes_when_none_is_left(uow
 def test_an_added_signer_stays_while_other_branches_move(uow):
     case_no = to_parallel(uow)
     seal = task_of(uow, case_no, "刻制印章")
-    act(uow, "psb1", operations.add_sign, seal.id, ["hrss1"], "before")
+    act(uow, "psb1", signing.add_sign, seal.id, ["hrss1"], "before")
     do(uow, "tax1", case_no, "发票申领", PARALLEL["发票申领"][1])
     assert opened(uow, case_no) == ["刻制印章（加签）", "社保登记"]
     signer = task_of(uow, case_no, "刻制印章（加签）")
@@ -469,24 +471,24 @@ def test_cc_lets_the_user_read_the_case_and_lists_it(uow):
     case_no = start(uow, "企业开办")
     with pytest.raises(NotFound):
         act(uow, "designer1", cases.get_case, case_no)
-    act(uow, "window1", operations.copy_case, case_no, ["designer1", "commissioner1"], "供参阅")
+    act(uow, "window1", copy_service.copy_case, case_no, ["designer1", "commissioner1"], "供参阅")
     assert act(uow, "designer1", cases.get_case, case_no)["case_no"] == case_no
     assert act(uow, "commissioner1", cases.get_case, case_no)["case_no"] == case_no
     with uow() as u:
-        items, total = operations.list_copies(u, user(u, "designer1"), per_page=200)
+        items, total = copy_service.list_copies(u, user(u, "designer1"), per_page=200)
     mine = [c for c in items if c["case_no"] == case_no]
     assert total >= 1 and mine[0]["copied_by"] == "window1" and mine[0]["note"] == "供参阅"
     assert not mine[0]["read"]
-    assert act(uow, "designer1", operations.read_copy, mine[0]["id"])["read"]
+    assert act(uow, "designer1", copy_service.read_copy, mine[0]["id"])["read"]
     with pytest.raises(NotFound):
-        act(uow, "tax1", operations.read_copy, mine[0]["id"])
+        act(uow, "tax1", copy_service.read_copy, mine[0]["id"])
     assert inbox_notes(uow, "designer1", case_no, "cc")
     with pytest.raises(ValidationFailed):
-        act(uow, "window1", operations.copy_case, case_no, ["nobody"], "")
+        act(uow, "window1", copy_service.copy_case, case_no, ["nobody"], "")
     with pytest.raises(ValidationFailed, match="nr1"):  # 自然资源局 takes no part in the case
-        act(uow, "designer1", operations.copy_case, case_no, ["nr1"], "")
+        act(uow, "designer1", copy_service.copy_case, case_no, ["nr1"], "")
     with pytest.raises(Forbidden):
-        act(uow, "monitor1", operations.copy_case, case_no, ["office1"], "")
+        act(uow, "monitor1", copy_service.copy_case, case_no, ["office1"], "")
 
 
 def test_a_new_department_task_notifies_its_candidates_once(uow):
@@ -553,22 +555,24 @@ def docx_bytes() -> bytes:
 def test_comments_keep_their_files_on_disk_by_hash(uow, tmp_path: Path):
     case_no = start(uow, "企业开办")
     uploads = [
-        operations.Upload("意见.pdf", PDF),
-        operations.Upload("核查表.docx", docx_bytes()),
+        attachments.Upload("意见.pdf", PDF),
+        attachments.Upload("核查表.docx", docx_bytes()),
     ]
     with uow() as u:
-        view = operations.add_comment(u, user(u, "window1"), case_no, "材料已核", uploads, tmp_path)
+        view = comment_service.add_comment(
+            u, user(u, "window1"), case_no, "材料已核", uploads, tmp_path
+        )
     assert [f["content_type"] for f in view["files"]] == [
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ]
     with uow() as u:
-        path, name, kind = operations.comment_file(
+        path, name, kind = comment_service.comment_file(
             u, user(u, "window1"), case_no, view["id"], 1, tmp_path
         )
         assert path.read_bytes() == PDF and name == "意见.pdf" and kind == "application/pdf"
         assert path.parent.parent == tmp_path
-        items, total = operations.list_comments(u, user(u, "window2"), case_no)
+        items, total = comment_service.list_comments(u, user(u, "window2"), case_no)
         assert total == 1 and items[0]["text"] == "材料已核"
         case = u.session.scalars(select(models.Case).where(models.Case.case_no == case_no)).one()
         assert "意见.pdf" not in str(case.workflow), "files stay out of the workflow state"
@@ -577,12 +581,12 @@ def test_comments_keep_their_files_on_disk_by_hash(uow, tmp_path: Path):
 
     def refused(filename: str, data: bytes) -> DomainError:
         with pytest.raises(DomainError) as caught, uow() as u:
-            operations.add_comment(
+            comment_service.add_comment(
                 u,
                 user(u, "window1"),
                 case_no,
                 "x",
-                [operations.Upload(filename, data)],
+                [attachments.Upload(filename, data)],
                 tmp_path,
             )
         return caught.value
@@ -593,9 +597,9 @@ def test_comments_keep_their_files_on_disk_by_hash(uow, tmp_path: Path):
     assert refused("zip.docx", b"PK\x03\x04 not really a zip").status == 415
     assert refused("empty.pdf", b"").status == 422
     with pytest.raises(ValidationFailed), uow() as u:
-        operations.add_comment(u, user(u, "window1"), case_no, "  ", [], tmp_path)
+        comment_service.add_comment(u, user(u, "window1"), case_no, "  ", [], tmp_path)
     with pytest.raises(NotFound), uow() as u:
-        operations.list_comments(u, user(u, "nr1"), case_no)
+        comment_service.list_comments(u, user(u, "nr1"), case_no)
 
 
 # ----- with approval chains (services/chains.py) -----------------------------------------------
@@ -621,7 +625,7 @@ def test_add_sign_on_an_approval_chain_level(uow):
     case_no = to_licence_review(uow)
     level = task_of(uow, case_no, "营业执照审核")
     act(uow, "amr_chief", tasks.claim, level.id)
-    act(uow, "amr_chief", operations.add_sign, level.id, ["amr1"], "before")
+    act(uow, "amr_chief", signing.add_sign, level.id, ["amr1"], "before")
     with uow() as u:
         assert u.session.get(models.HumanTask, level.id).state == "waiting_sign"
     signer = task_of(uow, case_no, "营业执照审核", states=("claimed",))

@@ -59,10 +59,12 @@ def test_expressions_returning_huge_structures_are_refused() -> None:
 
 
 def test_memory_growth_is_stopped_long_before_the_time_budget() -> None:
+    budget = 10
     started = time.monotonic()
     with pytest.raises(SandboxError, match="memory"):
-        execute("x = [[0] * 10**6 for i in range(5000)]", {}, timeout=10)
-    assert time.monotonic() - started < 1.0
+        execute("x = [[0] * 10**6 for i in range(5000)]", {}, timeout=budget)
+    # the memory limit, not the clock, stopped it (a loaded CI machine is slow, not 5 s slow)
+    assert time.monotonic() - started < budget / 2
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from engine import models, supervision_notices
 from engine.clock import add_working_days
 from engine.db import make_engine, make_session_factory
 from engine.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from engine.services import escalation, operations, ratings, supervision
+from engine.services import attachments, escalation, ratings, supervision
 from engine.services.ratings import RatingInput
 from engine.services.supervision import ItemInput
 from engine.uow import UnitOfWork
@@ -51,7 +51,7 @@ def issue(uow, days: int = 2, **extra) -> dict:
 
 def answer(uow, username: str, no: str, text: str = "已组织专人清理", files=(), upload_dir=None):
     with uow() as u:
-        uploads = [operations.Upload(name, data) for name, data in files]
+        uploads = [attachments.Upload(name, data) for name, data in files]
         return supervision.feedback(u, user(u, username), no, text, uploads, upload_dir)
 
 

@@ -12,6 +12,9 @@ from flask import Response, current_app, jsonify, request, send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from engine.services import attachments, signing
+from engine.services import comments as comment_service
+from engine.services import copies as copy_service
 from engine.services import notifications as notification_service
 from engine.services import operations as ops
 
@@ -150,7 +153,7 @@ def add_sign(task_id: str) -> Any:
     ``{"data": {"decision": "approve"|"reject", "opinion"}}``."""
     with api_call() as (uow, user):
         body = parse_body(AddSignBody)
-        return jsonify(ops.add_sign(uow, user, task_id, body["users"], body["position"]))
+        return jsonify(signing.add_sign(uow, user, task_id, body["users"], body["position"]))
 
 
 @blp.post("/tasks/<task_id>/remove-sign")
@@ -161,7 +164,7 @@ def remove_sign(task_id: str) -> Any:
     """减签: cancel added signers who have not answered."""
     with api_call() as (uow, user):
         body = parse_body(RemoveSignBody)
-        return jsonify(ops.remove_sign(uow, user, task_id, body["users"]))
+        return jsonify(signing.remove_sign(uow, user, task_id, body["users"]))
 
 
 @blp.post("/tasks/<task_id>/withdraw")
@@ -206,7 +209,9 @@ def copy_case(case_no: str) -> Any:
     """抄送: the users may read the case and find it under 抄送我的."""
     with api_call() as (uow, user):
         body = parse_body(CopyBody)
-        return created({"copies": ops.copy_case(uow, user, case_no, body["users"], body["note"])})
+        return created(
+            {"copies": copy_service.copy_case(uow, user, case_no, body["users"], body["note"])}
+        )
 
 
 @blp.get("/cc")
@@ -216,7 +221,7 @@ def copied_to_me() -> Any:
     """抄送我的 (``?unread=1``: not read yet)."""
     page, per_page = paging()
     with api_call(write=False) as (uow, user):
-        items, total = ops.list_copies(
+        items, total = copy_service.list_copies(
             uow, user, unread=_flag("unread"), page=page, per_page=per_page
         )
     return listing(items, total, page, per_page)
@@ -228,7 +233,7 @@ def copied_to_me() -> Any:
 @blp.doc(security=[{"bearerAuth": []}])
 def read_copy(copy_id: int) -> Any:
     with api_call() as (uow, user):
-        return jsonify(ops.read_copy(uow, user, copy_id))
+        return jsonify(copy_service.read_copy(uow, user, copy_id))
 
 
 # ----- comments with attachments ---------------------------------------------------------------
@@ -256,11 +261,11 @@ def add_comment(case_no: str) -> Any:
         else:
             text, task_id = request.form.get("text"), request.form.get("task_id")
             uploads = [
-                ops.Upload(f.filename or "", f.read())
+                attachments.Upload(f.filename or "", f.read())
                 for f in request.files.getlist("files")
                 if f.filename
             ]
-        comment = ops.add_comment(
+        comment = comment_service.add_comment(
             uow, user, case_no, text, uploads, _upload_dir(), task_id=task_id or None
         )
         return created(_with_links(case_no, comment))
@@ -273,7 +278,9 @@ def add_comment(case_no: str) -> Any:
 def list_comments(case_no: str) -> Any:
     page, per_page = paging()
     with api_call(write=False) as (uow, user):
-        items, total = ops.list_comments(uow, user, case_no, page=page, per_page=per_page)
+        items, total = comment_service.list_comments(
+            uow, user, case_no, page=page, per_page=per_page
+        )
     return listing([_with_links(case_no, c) for c in items], total, page, per_page)
 
 
@@ -284,7 +291,7 @@ def list_comments(case_no: str) -> Any:
 def comment_file(case_no: str, comment_id: int, n: int) -> Any:
     """An attachment, to whoever may see the case."""
     with api_call(write=False) as (uow, user):
-        path, filename, content_type = ops.comment_file(
+        path, filename, content_type = comment_service.comment_file(
             uow, user, case_no, comment_id, n, _upload_dir()
         )
     return attachment_response(path, filename, content_type)

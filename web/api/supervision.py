@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine import supervision_notices
+from engine.services import attachments
 from engine.services import meetings as meeting_service
-from engine.services import operations as ops
 from engine.services import supervision as supervision_service
 from engine.services.meetings import MeetingInput
 from engine.services.supervision import ItemFilter, ItemInput, input_from
@@ -174,7 +174,7 @@ def feedback(no: str) -> Any:
         if request.mimetype == "multipart/form-data":
             text = request.form.get("text")
             uploads = [
-                ops.Upload(f.filename or "", f.read())
+                attachments.Upload(f.filename or "", f.read())
                 for f in request.files.getlist("files")
                 if f.filename
             ]
