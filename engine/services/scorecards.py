@@ -782,7 +782,8 @@ def drill_clauses(args: Mapping[str, str], dialect: str) -> list[ColumnElement[b
             clauses.append(condition if _flag(given[name], name) else ~condition)
     rated = _period_args(given, "rated")
     if rated:
-        clauses.append(_rated_in(rated, given["bad"]))
+        attributed = {d: (args.get(d) or "").strip() for d in ("department", "clerk")}
+        clauses.append(_rated_in(rated, given["bad"], attributed))
     if given["clerk"]:
         clauses.append(_member_clause("clerk", given["clerk"]))
     if given["window"]:
@@ -790,13 +791,22 @@ def drill_clauses(args: Mapping[str, str], dialect: str) -> list[ColumnElement[b
     return clauses
 
 
-def _rated_in(period: Period, bad: str) -> ColumnElement[bool]:
-    rating = models.Rating
+def _rated_in(period: Period, bad: str, attributed: Mapping[str, str]) -> ColumnElement[bool]:
+    """A counted rating in the period; for a department's or clerk's row, one attributed to
+    them, as the row counts it (a case of the department can hold a rating attributed to no
+    one, e.g. a 即办件's at its finish)."""
+    rating, served = models.Rating, models.RatingAttribution
     conditions = [
         rating.case_id == models.Case.id,
         _counted_ratings(),
         period.holds(rating.rated_at),
     ]
+    keys = {"department": served.department_code, "clerk": served.username}
+    for name, key in keys.items():
+        if attributed[name]:
+            conditions.append(
+                exists().where(served.rating_id == rating.id, key == attributed[name])
+            )
     if bad:
         is_bad = rating.level.in_(BAD_LEVELS)
         conditions.append(is_bad if _flag(bad, "bad") else ~is_bad)

@@ -101,8 +101,12 @@ def histories(sessions):
 def _run(uow, clock: Clock) -> None:
     # a 即办件, finished on the spot (on time)
     clock.at(4, 5)
-    instant, _password = started(uow, INDIVIDUAL)
+    instant, instant_password = started(uow, INDIVIDUAL)
     work(uow, instant, {"受理并当场办结": INSTANT})
+    # rated at its finish: a rating attributed to no department or clerk, which no row's
+    # ratings count (the window's department drill-down must not list it either)
+    clock.at(4, 6)
+    rate(uow, instant, instant_password, "finish", 2)
     # early (rated 非常满意 the next day), late (rated 非常不满意: an appeal upheld takes the
     # rating out), on its due date
     early, password = food(uow, clock, (4, 6), -3)
