@@ -22,20 +22,11 @@ from ..security import hash_query_password, new_query_password
 from ..uow import UnitOfWork
 from ..workdays import calendar, today
 from . import clock
-from .common import (
-    called_models,
-    definition_of,
-    finish_if_done,
-    keep,
-    load_run,
-    local_now,
-    model_of,
-    record,
-    save_run,
-    sync_tasks,
-)
+from .common import keep, load_run, local_now, record, save_run
+from .deployed import called_models, definition_of, model_of
 from .incidents import open_incidents_of
 from .list_filters import REGION_CODE, Filters, search_clause
+from .progress import finish_if_done, sync_tasks
 
 APPLICANT_KINDS = ("person", "enterprise")
 LIGHTS = ("none", "green", "yellow", "red")

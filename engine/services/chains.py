@@ -86,17 +86,7 @@ from ..runtime import CaseRun, UserTask
 from ..uow import UnitOfWork
 from ..workdays import step_due_date
 from . import audit
-from .common import (
-    LOCAL_TZ,
-    TaskSync,
-    finish_if_done,
-    load_run,
-    record,
-    save_run,
-    sync_tasks,
-    task_definition,
-)
-from .effects import apply_effects
+from .common import LOCAL_TZ, load_run, record
 from .notifications import notify
 
 CHAIN_PROPERTY = "approvalChain"
@@ -651,12 +641,23 @@ def follow_steps(rows: list[models.HumanTask]) -> None:
             row.state = "cancelled"
 
 
-def finish_skipped_steps(
-    uow: UnitOfWork, case: models.Case, run: CaseRun, synced: TaskSync, ready: dict[str, UserTask]
-) -> TaskSync:
-    """Approve, as the system, chain steps none of whose levels applied (all skipped)."""
+@dataclass
+class StepDecision:
+    """A chain step decided (by its last level, or by the system when no level applied): its
+    workflow task completes with ``data`` (``progress.finish_chain_step``)."""
+
+    step_row: models.HumanTask
+    data: dict[str, Any]
+    actor: str
+    run: CaseRun
+
+
+def skipped_step(
+    uow: UnitOfWork, case: models.Case, run: CaseRun, ready: dict[str, UserTask]
+) -> StepDecision | None:
+    """A chain step none of whose levels applied (all skipped): approved by the system."""
     if not any(CHAIN_PROPERTY in t.properties for t in ready.values()):
-        return synced
+        return None
     steps = uow.session.scalars(
         select(models.HumanTask).where(
             models.HumanTask.case_id == case.id, models.HumanTask.state == STEP_STATE
@@ -664,7 +665,7 @@ def finish_skipped_steps(
     ).all()
     waiting = [s for s in steps if _Step(s).state.get("auto")]
     if not waiting:
-        return synced
+        return None
     step = waiting[0]
     record(
         uow,
@@ -674,9 +675,7 @@ def finish_skipped_steps(
         step,
         {"decision": "approve", "auto": True, "key": _Step(step).state.get("key")},
     )
-    after = _finish_step(uow, case, run, step, {"decision": "approve"}, SYSTEM)
-    created = [r for r in synced.created if r.state in OPEN_STATES] + after.created
-    return TaskSync(created, after.open)
+    return StepDecision(step, {"decision": "approve"}, SYSTEM, run)
 
 
 def _open_rows(uow: UnitOfWork, case: models.Case) -> list[models.HumanTask]:
@@ -695,8 +694,9 @@ def complete_level(
     row: models.HumanTask,
     data: dict[str, Any],
     comment: str | None,
-) -> tuple[list[models.HumanTask], list[models.HumanTask]]:
-    """A level row completed (its form already validated): returns ``(next tasks, open tasks)``."""
+) -> tuple[list[models.HumanTask], list[models.HumanTask]] | StepDecision:
+    """A level row completed (its form already validated): ``(next tasks, open tasks)`` while
+    the step goes on, else the step's decision for ``progress.finish_chain_step``."""
     case = row.case
     step_row = uow.session.get(models.HumanTask, row.parent_id)
     if step_row is None or step_row.state != STEP_STATE:
@@ -797,38 +797,19 @@ def complete_level(
         step_row,
         {"key": current.get("key"), "decision": outcome, "levels": step.state.get("levels", [])},
     )
-    synced = _finish_step(uow, case, run, step_row, final, user.username)
-    return synced.created, synced.open
+    return StepDecision(step_row, final, user.username, run)
 
 
-def _finish_step(
-    uow: UnitOfWork,
-    case: models.Case,
-    run: CaseRun,
-    step_row: models.HumanTask,
-    data: dict[str, Any],
-    actor: str,
-) -> TaskSync:
-    """Complete the chain's Spiff task through the normal runtime path."""
-
-    spiff_task = run.find_ready(step_row.id)
-    if spiff_task is None:
-        raise Conflict("审批步骤已不在待办状态", code="task_not_open")
-    run.complete(spiff_task, data)
-    now = models.utcnow()
+def close_step(uow: UnitOfWork, decided: StepDecision, now: datetime) -> None:
+    """The decided step's open level rows end; the step row keeps the decision and the chain's
+    record."""
+    step_row = decided.step_row
     for row in uow.session.scalars(
         select(models.HumanTask).where(
             models.HumanTask.parent_id == step_row.id, models.HumanTask.state.in_(OPEN_STATES)
         )
     ):
         row.state = "cancelled"
-    step_row.state, step_row.completed_at, step_row.completed_by = "completed", now, actor
-    step_row.outcome = data.get("decision")
-    step_row.data = {**data, "chain": _Step(step_row).state}
-    meta = task_definition(uow.session, step_row).meta(step_row.spec_name)
-    apply_effects(uow, case, meta, data, now)
-    case.data = run.data
-    save_run(uow, case, run)
-    synced = sync_tasks(uow, case, run)
-    finish_if_done(uow, case, run, actor)
-    return synced
+    step_row.state, step_row.completed_at, step_row.completed_by = "completed", now, decided.actor
+    step_row.outcome = decided.data.get("decision")
+    step_row.data = {**decided.data, "chain": _Step(step_row).state}

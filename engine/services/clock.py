@@ -30,7 +30,8 @@ from ..errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from ..uow import UnitOfWork
 from ..workdays import calendar, local_date, today
 from . import sms
-from .common import definition_of, record
+from .common import record
+from .deployed import definition_of
 
 PAUSE_KINDS = ("supplement", "special_procedure")
 EXTENDING_ROLE = "approver"  # the head (负责人) of the deciding department grants a 延期

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,14 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from .. import models
-from ..runtime import CalledModels, CaseRun, CompiledModel, PendingTimer, UserTask, compiled
+from ..runtime import CaseRun, PendingTimer
 from ..uow import UnitOfWork
-from ..workdays import step_due_date
-from . import sms
-from .notifications import announce_new_tasks
+from .deployed import called_models, database_of, model_of
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -27,48 +23,6 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 def local_now() -> datetime:
     """The service center's wall clock (for dates such as the case number's); store UTC."""
     return datetime.now(LOCAL_TZ)
-
-
-@dataclass(frozen=True)
-class Definition:
-    """A deployed model version as the engine uses it; versions never change once deployed,
-    so each process reads a version once and keeps it."""
-
-    id: int
-    key: str
-    version: int
-    hash: str
-    process_id: str
-    task_meta: dict[str, dict[str, Any]]
-    files: dict[str, str]
-
-    def meta(self, spec_name: str) -> dict[str, Any]:
-        return self.task_meta.get(spec_name, {})
-
-
-# Keyed by database as well: one process may serve several (the tests run two side by side).
-_definitions: dict[tuple[str, int], Definition] = {}
-
-
-def database_of(session: Session) -> str:
-    return str(session.get_bind().url)
-
-
-def definition_of(session: Session, definition_id: int) -> Definition:
-    key = (database_of(session), definition_id)
-    found = _definitions.get(key)
-    if found is None:
-        row = session.get(models.ProcessDefinition, definition_id)
-        found = Definition(
-            row.id, row.key, row.version, row.hash, row.process_id, row.task_meta, row.files
-        )
-        _definitions[key] = found
-    return found
-
-
-def model_of(uow: UnitOfWork, definition_id: int) -> CompiledModel:
-    found = definition_of(uow.session, definition_id)
-    return compiled(found.id, found.hash, lambda: found.files, found.process_id)
 
 
 class _RunCache:
@@ -123,18 +77,6 @@ def restore_run(uow: UnitOfWork, case: models.Case) -> CaseRun:
     return run
 
 
-def called_models(uow: UnitOfWork) -> CalledModels:
-    """Other deployed models, for call activities (engine/services/calls.py)."""
-    from .calls import DeployedModels
-
-    return DeployedModels(uow)
-
-
-def task_definition(session: Session, task: models.HumanTask) -> Definition:
-    """The model version a human task's step belongs to: a called model's, or the case's."""
-    return definition_of(session, task.definition_id or task.case.definition_id)
-
-
 def keep(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
     """Offer the run to the cache once the unit of work has committed its state."""
     key = (database_of(uow.session), case.id)
@@ -167,8 +109,6 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
         connection.execute(_upsert(connection.dialect.name), rows)
     if run.saved_timers != saved_timers:
         _sync_timers(uow, case, pending, saved_timers)
-    from .messages import sync_waits  # BPMN messages the case waits for
-
     sync_waits(uow, case, run)
 
 
@@ -249,139 +189,31 @@ def record(
     )
 
 
-# The task rows a sync looks at: open ones, an approval chain's step (chains.STEP_STATE) and a
-# task waiting for its added signers (services/operations.py).
-SYNCED_STATES = ("ready", "claimed", "chain", "waiting_sign")
-
-
-def sync_tasks(
-    uow: UnitOfWork,
-    case: models.Case,
-    run: CaseRun,
-    case_rows: list[models.HumanTask] | None = None,
-) -> TaskSync:
-    """Bring the ``human_task`` projection in line with the workflow.
-
-    Open rows whose workflow task is no longer READY were cancelled by the engine (a boundary
-    event, a branch that was not taken); the completed task was already closed by its service.
-    ``case_rows``: the case's rows in ``SYNCED_STATES`` as the caller read them after locking
-    the case, changed only through this session since — one read fewer per completion.
-    """
-    from . import chains  # approval chain steps (engine/services/chains.py)
-
-    ready = {t.id: t for t in run.ready_user_tasks()}
-    if case_rows is None:
-        case_rows = uow.session.scalars(
-            select(models.HumanTask).where(
-                models.HumanTask.case_id == case.id, models.HumanTask.state.in_(SYNCED_STATES)
-            )
-        ).all()
-    open_rows = [row for row in case_rows if row.state in SYNCED_STATES]
-    for row in open_rows:
-        if row.id not in ready and row.parent_id is None:
-            row.state = "cancelled"
-    chains.follow_steps([r for r in open_rows if r.chain_id is not None or r.parent_id is None])
-    # Other rows with a parent (added signers, services/operations.py) end with that row.
-    still_there = {r.id for r in open_rows if r.state != "cancelled"}
-    for row in open_rows:
-        if row.parent_id and row.chain_id is None and row.parent_id not in still_there:
-            row.state = "cancelled"
-    known = {row.id for row in open_rows}
-    signers = _signers(uow, [t for i, t in ready.items() if i not in known])
-    created = []
-    for task_id, task in ready.items():
-        if task_id in known:
-            continue
-        definition_id = task.definition_id or case.definition_id
-        info = definition_of(uow.session, definition_id).meta(task.spec_name)
-        if chains.CHAIN_PROPERTY in task.properties:
-            created += chains.start_step(uow, case, task, info)
-            continue
-        due_days = _due_days(task, info)
-        department = _department_from_data(uow, task) or info.get("department")
-        row = models.HumanTask(
-            id=task_id,
-            case=case,
-            spec_name=task.spec_name,
-            name=task.name,
-            department_code=department or case.intake_department,
-            role=info.get("role"),
-            state="ready",
-            due_working_days=due_days,
-            due_date=step_due_date(uow, due_days),
-            definition_id=task.definition_id,
-        )
-        if isinstance(task.item, str) and task.item in signers:  # 会签 over users
-            row.assignee, row.candidates = task.item, [task.item]
-        uow.session.add(row)
-        created.append(row)
-    announce_new_tasks(uow, case, created)
-    still_open = [row for row in open_rows if row.state in ("ready", "claimed")]
-    synced = TaskSync(created, still_open + created)
-    return chains.finish_skipped_steps(uow, case, run, synced, ready)
-
-
-# Step properties naming a field of the case data whose value the step takes: one model serves
-# whichever department or limit a case carries (a bad rating goes to the department responsible
-# for it, with the limits of the 好差评 settings). Lane and ``dueWorkingDays`` stay the fallback.
-DEPARTMENT_FROM = "departmentFrom"
-DUE_DAYS_FROM = "dueWorkingDaysFrom"
-
-
-def _from_data(task: UserTask, prop: str) -> Any:
-    field = task.properties.get(prop)
-    return task.data.get(field) if field else None
-
-
-def _department_from_data(uow: UnitOfWork, task: UserTask) -> str | None:
-    """The department code the case data names for the step, if it is a department."""
-    code = _from_data(task, DEPARTMENT_FROM)
-    if not isinstance(code, str) or not code:
-        return None
-    return uow.session.scalar(select(models.Department.code).where(models.Department.code == code))
-
-
-def _due_days(task: UserTask, info: dict[str, Any]) -> int | None:
-    """The step's limit in working days: from the case data when the step says so."""
-    value = _from_data(task, DUE_DAYS_FROM) or info.get("due_working_days")
-    try:
-        days = int(value) if value else 0
-    except (TypeError, ValueError):
-        return None
-    return days if days > 0 else None
-
-
-def _signers(uow: UnitOfWork, tasks: list[UserTask]) -> set[str]:
-    """Which multi-instance elements among ``tasks`` are usernames (active users)."""
-    names = {t.item for t in tasks if isinstance(t.item, str)}
-    if not names:
-        return set()
-    return set(
-        uow.session.scalars(
-            select(models.User.username).where(
-                models.User.username.in_(sorted(names)), models.User.active.is_(True)
-            )
-        )
-    )
-
-
-@dataclass
-class TaskSync:
-    created: list[models.HumanTask]
-    open: list[models.HumanTask]
-
-
-def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str) -> None:
-    if not run.finished or case.status == "finished":
+def sync_waits(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
+    """One ``message_wait`` row per message the case waits for; nothing to do (no query) when
+    the waits did not change since the last save."""
+    waits = tuple(run.message_waits())
+    if waits == run.saved_waits:
         return
-    case.status = "finished"
-    case.finished_at = models.utcnow()
-    case.result = run.result()
-    if case.clock_state in ("running", "paused"):
-        case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
-        record(uow, case, actor, "clock_stop")
-    record(uow, case, actor, "finish", detail={"result": case.result})
-    from .scorecard_days import record_finished  # it imports services that import this module
-
-    record_finished(uow, case)
-    sms.tell_applicant(uow, case, "finish")
+    current = {(w.task_id, w.name): w for w in waits}
+    rows = uow.session.scalars(
+        select(models.MessageWait).where(models.MessageWait.case_id == case.id)
+    ).all()
+    gone = [row.id for row in rows if (row.task_id, row.name) not in current]
+    if gone:
+        uow.session.execute(delete(models.MessageWait).where(models.MessageWait.id.in_(gone)))
+    kept = {(row.task_id, row.name): row for row in rows if row.id not in gone}
+    for key, wait in current.items():
+        row = kept.get(key)
+        if row is None:
+            uow.session.add(
+                models.MessageWait(
+                    case_id=case.id,
+                    task_id=wait.task_id,
+                    name=wait.name,
+                    correlation=wait.correlation,
+                )
+            )
+        elif row.correlation != wait.correlation:
+            row.correlation = wait.correlation
+    run.saved_waits = waits

@@ -32,18 +32,9 @@ from ..runtime import CaseRun, MigrationRefused
 from ..uow import UnitOfWork
 from . import models as model_service
 from . import step_stats
-from .calls import callable_processes
-from .common import (
-    RUNS,
-    database_of,
-    definition_of,
-    finish_if_done,
-    model_of,
-    record,
-    restore_run,
-    save_run,
-    sync_tasks,
-)
+from .common import RUNS, record, restore_run, save_run
+from .deployed import callable_processes, database_of, definition_of, model_of
+from .progress import finish_if_done, sync_tasks
 
 DESIGN_ROLES = ("designer", "admin")
 STATS_ROLES = (*DESIGN_ROLES, *sorted(access.READ_ALL_ROLES))

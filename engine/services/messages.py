@@ -17,7 +17,7 @@ the model names one, else merged at the top level. One transaction writes the wo
 inbox projection, the case event and the message waits; other systems call with an API token of
 a user holding the ``integration`` (系统对接) or ``admin`` role.
 
-``sync_waits`` keeps ``message_wait`` — which messages each case waits for — in line with the
+``common.sync_waits`` keeps ``message_wait`` — which messages each case waits for — in line with the
 workflow at every save, so a delivery finds its case without loading any workflow.
 """
 
@@ -26,16 +26,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from .. import access, models
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..runtime import CaseRun, start_messages
+from ..runtime import start_messages
 from ..uow import UnitOfWork
 from . import cases
-from .calls import newest_versions
-from .common import finish_if_done, load_run, model_of, record, save_run, sync_tasks
+from .common import load_run, record, save_run
+from .deployed import model_of, newest_versions
 from .notifications import close_settled
+from .progress import finish_if_done, sync_tasks
 
 SENDER_ROLES = ("integration", "admin")
 BODY_FIELDS = frozenset({"case_no", "correlation", "payload", "service_item", "applicant"})
@@ -230,33 +231,3 @@ def starting_items(uow: UnitOfWork, name: str) -> list[str]:
             select(models.ServiceItem.code).where(models.ServiceItem.process_key.in_(starts))
         )
     )
-
-
-def sync_waits(uow: UnitOfWork, case: models.Case, run: CaseRun) -> None:
-    """One ``message_wait`` row per message the case waits for; nothing to do (no query) when
-    the waits did not change since the last save."""
-    waits = tuple(run.message_waits())
-    if waits == run.saved_waits:
-        return
-    current = {(w.task_id, w.name): w for w in waits}
-    rows = uow.session.scalars(
-        select(models.MessageWait).where(models.MessageWait.case_id == case.id)
-    ).all()
-    gone = [row.id for row in rows if (row.task_id, row.name) not in current]
-    if gone:
-        uow.session.execute(delete(models.MessageWait).where(models.MessageWait.id.in_(gone)))
-    kept = {(row.task_id, row.name): row for row in rows if row.id not in gone}
-    for key, wait in current.items():
-        row = kept.get(key)
-        if row is None:
-            uow.session.add(
-                models.MessageWait(
-                    case_id=case.id,
-                    task_id=wait.task_id,
-                    name=wait.name,
-                    correlation=wait.correlation,
-                )
-            )
-        elif row.correlation != wait.correlation:
-            row.correlation = wait.correlation
-    run.saved_waits = waits

@@ -11,7 +11,7 @@ from .. import access, models, views
 from ..definitions import check_model, files_hash, prepare_model
 from ..errors import ModelInvalid, NotFound
 from ..uow import UnitOfWork
-from .calls import callable_processes
+from .deployed import callable_processes
 
 
 @dataclass

@@ -65,9 +65,10 @@ from ..errors import (
 from ..runtime import CaseRun
 from ..uow import UnitOfWork
 from .cases import case_brief, department_names, visible_case
-from .common import load_run, record, save_run, sync_tasks
+from .common import load_run, record, save_run
 from .copies import active_users, person
 from .notifications import candidates_query, close_settled, notify
+from .progress import sync_tasks
 from .signing import settle_signs, sign_rows
 from .task_rules import (
     CHAIN_STEP,

@@ -4,7 +4,7 @@ scorecard adds up a few thousand rows instead of joining half a million cases to
 Only what cannot change is counted: a finished case's figures — its finish and acceptance days,
 due date, 补正 rounds, visits, the departments and clerks of its steps — are fixed when it
 finishes, so ``record_finished`` counts it in once, in the transaction that finishes it
-(``common.finish_if_done``), and nothing updates it after. What can still change is left to
+(``progress.finish_if_done``), and nothing updates it after. What can still change is left to
 the reads over the live tables: running cases, ratings, supervision items, pauses; and the
 working days (the calendar may be edited) and 即办件 (an item's type may be edited) are applied
 when the rows are read (engine/services/scorecards.py).

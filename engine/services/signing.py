@@ -17,7 +17,8 @@ from ..errors import (
 from ..forms import validate_form
 from ..uow import UnitOfWork
 from .cases import case_brief
-from .common import record, task_definition
+from .common import record
+from .deployed import task_definition
 from .notifications import close_settled, notify
 from .steps import Completion, complete_step, lock_open_task
 from .task_rules import (

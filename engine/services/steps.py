@@ -16,17 +16,11 @@ from ..errors import Conflict, NotFound
 from ..forms import validate_form
 from ..uow import UnitOfWork
 from . import chains as chain_service
-from . import materials
-from .common import (
-    SYNCED_STATES,
-    finish_if_done,
-    load_run,
-    record,
-    save_run,
-    sync_tasks,
-    task_definition,
-)
+from . import materials, progress
+from .common import load_run, record, save_run
+from .deployed import task_definition
 from .effects import ACCEPTING_DECISIONS, apply_effects
+from .progress import SYNCED_STATES, finish_if_done, sync_tasks
 
 OPEN_STATES = ("ready", "claimed")
 
@@ -99,7 +93,11 @@ def complete_step(
     if meta.get("form"):
         validate_form(definition.files[meta["form"]], data)
     if task.parent_id and task.chain_id is not None:  # a level of an approval chain step
-        return Completion(case, *chain_service.complete_level(uow, user, task, data, comment))
+        level = chain_service.complete_level(uow, user, task, data, comment)
+        if isinstance(level, chain_service.StepDecision):
+            synced = progress.finish_chain_step(uow, case, level)
+            return Completion(case, synced.created, synced.open)
+        return Completion(case, *level)
     if meta.get("clock") == "start" and data.get("decision") in ACCEPTING_DECISIONS:
         materials.require_acceptable(uow, case)  # 受理 only with every mandatory material
     run = load_run(uow, case)

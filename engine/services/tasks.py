@@ -16,10 +16,8 @@ from ..uow import UnitOfWork
 from . import chains as chain_service
 from . import clock, notifications, signing
 from .cases import department_names
-from .common import (
-    record,
-    task_definition,
-)
+from .common import record
+from .deployed import task_definition
 from .list_filters import Filters
 from .steps import OPEN_STATES, Completion, lock_open_task, require_visible
 

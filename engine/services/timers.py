@@ -24,8 +24,9 @@ from .. import models
 from ..errors import ModelRuntimeError
 from ..uow import UnitOfWork
 from . import clock as clock_service
-from .common import finish_if_done, load_run, record, save_run, sync_tasks
+from .common import load_run, record, save_run
 from .notifications import close_settled
+from .progress import finish_if_done, sync_tasks
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from engine.runtime import compiling
-from engine.services import common
+from engine.services import common, deployed
 
 
 def fresh_process() -> None:
     """Forget restored workflows, deployed definitions and compiled specs, as a restart does."""
     with common.RUNS._lock:
         common.RUNS._runs.clear()
-    common._definitions.clear()
+    deployed._definitions.clear()
     with compiling._compiled_lock:
         compiling._compiled.clear()

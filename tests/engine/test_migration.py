@@ -17,7 +17,8 @@ from engine.catalogue import read_items, upsert_item
 from engine.errors import Forbidden, NotFound
 from engine.runtime import CaseRun
 from engine.services import cases, designer
-from engine.services.common import RUNS, database_of, model_of
+from engine.services.common import RUNS
+from engine.services.deployed import database_of, model_of
 from engine.services.models import deploy_model
 
 from .helpers import ENTERPRISE, complete, open_names, open_task, user

@@ -1,22 +1,25 @@
-"""Call activities into other deployed models (一件事一次办: a bundle calls its items' own models).
+"""Deployed model versions as the engine uses them, and the ones call activities resolve to.
 
-A call activity's ``calledElement`` names a process of the model's own files or the main process
-of another deployed model. The version in force when the call starts is the newest deployed
-version of the model whose newest version has that main process; the runtime pins it for the
-call (``CaseWorkflow`` in engine/runtime/calls.py), so a later deploy changes only calls
-started after it.
+Versions never change once deployed, so each process reads a version once and compiles it once.
+Call activities (一件事一次办: a bundle calls its items' own models): a ``calledElement`` names a
+process of the model's own files or the main process of another deployed model. The version in
+force when the call starts is the newest deployed version of the model whose newest version has
+that main process; the runtime pins it for the call (``CaseWorkflow`` in
+engine/runtime/calls.py), so a later deploy changes only calls started after it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import models
 from ..errors import EngineIntegrityError
-from ..runtime import CompiledModel
+from ..runtime import CalledModels, CompiledModel, compiled
 from ..uow import UnitOfWork
-from .common import model_of
 
 
 def newest_versions(session: Session) -> list[tuple[int, str, str]]:
@@ -74,3 +77,55 @@ class DeployedModels:
 
     def version(self, definition_id: int) -> CompiledModel:
         return model_of(self._uow, definition_id)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A deployed model version as the engine uses it; versions never change once deployed,
+    so each process reads a version once and keeps it."""
+
+    id: int
+    key: str
+    version: int
+    hash: str
+    process_id: str
+    task_meta: dict[str, dict[str, Any]]
+    files: dict[str, str]
+
+    def meta(self, spec_name: str) -> dict[str, Any]:
+        return self.task_meta.get(spec_name, {})
+
+
+# Keyed by database as well: one process may serve several (the tests run two side by side).
+_definitions: dict[tuple[str, int], Definition] = {}
+
+
+def database_of(session: Session) -> str:
+    return str(session.get_bind().url)
+
+
+def definition_of(session: Session, definition_id: int) -> Definition:
+    key = (database_of(session), definition_id)
+    found = _definitions.get(key)
+    if found is None:
+        row = session.get(models.ProcessDefinition, definition_id)
+        found = Definition(
+            row.id, row.key, row.version, row.hash, row.process_id, row.task_meta, row.files
+        )
+        _definitions[key] = found
+    return found
+
+
+def model_of(uow: UnitOfWork, definition_id: int) -> CompiledModel:
+    found = definition_of(uow.session, definition_id)
+    return compiled(found.id, found.hash, lambda: found.files, found.process_id)
+
+
+def task_definition(session: Session, task: models.HumanTask) -> Definition:
+    """The model version a human task's step belongs to: a called model's, or the case's."""
+    return definition_of(session, task.definition_id or task.case.definition_id)
+
+
+def called_models(uow: UnitOfWork) -> CalledModels:
+    """Other deployed models, for call activities."""
+    return DeployedModels(uow)
