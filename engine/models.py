@@ -616,6 +616,10 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+BAD_LEVELS = (4, 5)  # 不满意, 非常不满意: a 差评 with its handling
+EXCLUDED_OUTCOME = "upheld"  # a bad rating's handling result 申诉成立: kept, never counted
+
+
 class Rating(Base):
     """One 好差评 rating of a case at one stage (acceptance, finish, rectification).
 

@@ -16,7 +16,7 @@ SpiffWorkflow 3.2.0 has three gaps here, each seen on a running case:
   instance's own: the input item is set on the instance, and the output item starts empty.
 
 Which user an instance belongs to (会签 over a list of usernames) is the service layer's call
-(engine/services/common.py ``sync_tasks``): ``instance_item`` exposes the element.
+(engine/services/progress.py ``sync_tasks``): ``instance_item`` exposes the element.
 """
 
 from __future__ import annotations

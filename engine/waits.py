@@ -1,6 +1,6 @@
 """Deploy checks for the waits a case must be able to end: BPMN messages and call activities.
 
-What runs (engine/runtime/, engine/services/messages.py and calls.py):
+What runs (engine/runtime/, engine/services/messages.py and deployed.py):
 
 * catching messages (消息): a receive task, an intermediate message catch event, a message
   boundary event (interrupting or not), an event-based gateway whose branches are message catch

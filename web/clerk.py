@@ -33,6 +33,7 @@ from engine.services import case_file as case_file_service
 from engine.services import cases as case_service
 from engine.services import clock as clock_service
 from engine.services import copies as copy_service
+from engine.services import intake as intake_service
 from engine.services import materials as material_service
 from engine.services import public as public_service
 from engine.services import tasks as task_service
@@ -387,16 +388,16 @@ def intake_item(item_code: str) -> Any:
     with page_user() as (uow, user):
         access.require_role(user, "window")
         guide = public_service.guide(uow, item_code)
-        step = material_service.intake_form(uow, item_code)
+        step = intake_service.intake_form(uow, item_code)
     errors: dict[str, str] = {}
     posted = request.method == "POST"
-    kept: dict[str, material_service.Upload] = {}
+    kept: dict[str, intake_service.Upload] = {}
     if posted:
         done = _submit_intake(item_code, guide["materials"], step, errors, kept)
         if done is not None:
             return done
     else:  # a fresh page starts a fresh draft
-        material_service.drop_draft_scans(_upload_dir(), _draft_key(item_code))
+        intake_service.drop_draft_scans(_upload_dir(), _draft_key(item_code))
     focus = next((k for k in errors if not k.startswith("_")), "applicant_name")
     extra_values = parse_form(step["extra"], request.form) if posted else {}
     extra_errors = {k: v for k, v in errors.items() if k in step["extra"]["properties"]}
@@ -465,17 +466,17 @@ def _submit_intake(
     materials: list[dict[str, Any]],
     step: dict[str, Any],
     errors: dict[str, str],
-    kept: dict[str, material_service.Upload],
+    kept: dict[str, intake_service.Upload],
 ) -> Any | None:
     """Start, store and decide in one unit of work; None (with ``errors``) to show the page,
     the scans so far (those chosen now and those kept from before) held in ``kept``."""
     form = request.form
     draft = _draft_key(item_code)
-    held = material_service.draft_scans(_upload_dir(), draft)
+    held = intake_service.draft_scans(_upload_dir(), draft)
     applicant = {k: form.get(f"applicant_{k}", "").strip() for k in APPLICANT_FIELDS}
     agent = {k: form.get(f"agent_{k}", "").strip() for k in AGENT_FIELDS}
-    received: list[material_service.Received] = []
-    uploads: list[material_service.Upload] = []
+    received: list[intake_service.Received] = []
+    uploads: list[intake_service.Upload] = []
     for index, material in enumerate(materials):
         prefix = f"mat-{index}-"
         originals = _count_field(prefix + "originals", errors)
@@ -490,7 +491,7 @@ def _submit_intake(
                 errors[prefix + "file"] = failure.message
             else:
                 uploads.append(
-                    material_service.Upload(
+                    intake_service.Upload(
                         material["name"], upload.filename, upload.mimetype or "", data
                     )
                 )
@@ -500,14 +501,14 @@ def _submit_intake(
             and not any(u.name == material["name"] for u in uploads)
         ):
             uploads.append(held[material["name"]])
-        received.append(material_service.Received(material["name"], ticked, originals, copies))
+        received.append(intake_service.Received(material["name"], ticked, originals, copies))
     decision = form.get("decision", "")
     if decision not in step["decisions"]:
         errors["decision"] = _("请选择受理决定")
     if not errors:
         try:
             with page_user(write=True) as (uow, user):
-                result = material_service.take_in(
+                result = intake_service.take_in(
                     uow,
                     user,
                     item_code,
@@ -533,7 +534,7 @@ def _submit_intake(
                 errors[_page_field(failure, key)] = _(message)
             errors.setdefault("_form", failure.message)
         else:
-            material_service.drop_draft_scans(_upload_dir(), draft)
+            intake_service.drop_draft_scans(_upload_dir(), draft)
             created = _(
                 "办件已创建：%(case_no)s，查询密码 %(password)s", case_no=case_no, password=password
             )
@@ -553,7 +554,7 @@ def _submit_intake(
                 flash(_("不予受理，办件已办结"), "success")
             return redirect(url_for("clerk.case_page", case_no=case_no))
     flash(errors.get("_form") or _("表单填写有误，请检查标红的字段"), "error")
-    material_service.keep_draft_scans(_upload_dir(), draft, uploads)
+    intake_service.keep_draft_scans(_upload_dir(), draft, uploads)
     kept.update((upload.name, upload) for upload in uploads)
     if kept:
         flash(_("已上传的扫描件已保留，无需重新选择"), "warning")

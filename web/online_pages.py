@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from engine.errors import DomainError
-from engine.services import materials
+from engine.services import intake as intake_service
 from engine.services import online as online_service
 from engine.services import public as public_service
 
@@ -31,7 +31,9 @@ def _upload_dir() -> Path:
 def _page(code: str, error: str | None = None, status: int = 200) -> Response:
     with unit_of_work(write=False) as uow:
         guide = public_service.guide(uow, code)
-        extra = materials.extra_fields(materials.intake_form(uow, code).get("schema") or {})
+        extra = intake_service.extra_fields(
+            intake_service.intake_form(uow, code).get("schema") or {}
+        )
     page = render_template(
         "online/apply.html",
         guide=guide,

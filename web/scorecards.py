@@ -120,7 +120,7 @@ def drill_cases() -> str:
 
 
 def drill_args(row: dict[str, Any], by: str, first: str, last: str) -> dict[str, dict[str, str]]:
-    """Per figure, the case-list arguments behind it (engine/services/scorecards.py)."""
+    """Per figure, the case-list arguments behind it (engine/services/scorecard_rules.py)."""
     key = {"department": "department", "window": "window", "clerk": "clerk"}.get(by, "service_item")
     base = {key: row["key"]}
     finished = {**base, "finished_from": first, "finished_to": last}

@@ -561,7 +561,7 @@ class CaseRun:
             return None
         return task
 
-    # ----- messages and calls into other models (engine/services/messages.py, calls.py) ------
+    # ----- messages and calls into other models (engine/services/messages.py, deployed.py) ------
     # The message waits as last written to the database (the service keeps it current).
     saved_waits: tuple[MessageWait, ...] = ()
 

@@ -16,7 +16,7 @@ from ..errors import (
     UnsupportedMedia,
     ValidationFailed,
 )
-from .materials import _write_once, clean_filename, file_path
+from .materials import clean_filename, file_path, write_once
 from .task_rules import MAX_FILE_SIZE, MAX_FILES, invalid
 
 # ----- 意见与附件 ------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def store_attachments(uploads: list[Upload], upload_dir: Path) -> dict[str, Any]
     files = []
     for n, (upload, name, content_type) in enumerate(checked, start=1):
         digest = sha256(upload.data).hexdigest()
-        _write_once(upload_dir, digest, upload.data)
+        write_once(upload_dir, digest, upload.data)
         files.append(
             {
                 "n": n,

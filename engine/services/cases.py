@@ -27,6 +27,7 @@ from .deployed import called_models, definition_of, model_of
 from .incidents import open_incidents_of
 from .list_filters import REGION_CODE, Filters, search_clause
 from .progress import finish_if_done, sync_tasks
+from .scorecard_rules import drill_clauses
 
 APPLICANT_KINDS = ("person", "enterprise")
 LIGHTS = ("none", "green", "yellow", "red")
@@ -338,11 +339,9 @@ def list_cases(
                 )
             )
         )
-    if drill:  # the cases behind a scorecard figure (scorecards.py)
-        from . import scorecards
-
+    if drill:  # the cases behind a scorecard figure
         dialect = uow.session.get_bind().dialect.name
-        query = query.where(*scorecards.drill_clauses(drill, dialect))
+        query = query.where(*drill_clauses(drill, dialect))
     if q:
         query = query.where(search_clause(q))
     if light:

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from .. import models
 from ..errors import Forbidden
 from ..uow import UnitOfWork
-from .scorecards import CENTER_ROLES, Period, period_of
+from .scorecard_rules import Period, period_of
+from .scorecards import CENTER_ROLES
 
 XES_NS = "http://www.xes-standard.org/"
 # IEEE 1849-2016's schema types ``xes.version`` as xs:decimal, so not "1849-2016".

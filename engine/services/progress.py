@@ -19,9 +19,10 @@ from .common import record, save_run
 from .deployed import definition_of, task_definition
 from .effects import apply_effects
 from .notifications import announce_new_tasks
+from .scorecard_days import record_finished
 
 # The task rows a sync looks at: open ones, an approval chain's step (chains.STEP_STATE) and a
-# task waiting for its added signers (services/operations.py).
+# task waiting for its added signers (services/signing.py).
 SYNCED_STATES = ("ready", "claimed", "chain", "waiting_sign")
 
 
@@ -50,7 +51,7 @@ def sync_tasks(
         if row.id not in ready and row.parent_id is None:
             row.state = "cancelled"
     chains.follow_steps([r for r in open_rows if r.chain_id is not None or r.parent_id is None])
-    # Other rows with a parent (added signers, services/operations.py) end with that row.
+    # Other rows with a parent (added signers, services/signing.py) end with that row.
     still_there = {r.id for r in open_rows if r.state != "cancelled"}
     for row in open_rows:
         if row.parent_id and row.chain_id is None and row.parent_id not in still_there:
@@ -156,8 +157,6 @@ def finish_if_done(uow: UnitOfWork, case: models.Case, run: CaseRun, actor: str)
         case.clock_state = "stopped"  # 办结 stops the clock whichever end event was reached
         record(uow, case, actor, "clock_stop")
     record(uow, case, actor, "finish", detail={"result": case.result})
-    from .scorecard_days import record_finished  # it builds on cases, which build on this
-
     record_finished(uow, case)
     sms.tell_applicant(uow, case, "finish")
 

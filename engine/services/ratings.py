@@ -25,16 +25,26 @@ from sqlalchemy import ColumnElement, Integer, cast, exists, func, or_, select, 
 from .. import access, models, views
 from ..clock import add_working_days, step_light
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
-from ..security import new_token, token_digest
+from ..models import BAD_LEVELS, EXCLUDED_OUTCOME
+from ..security import token_digest
 from ..uow import UnitOfWork
 from ..workdays import LOCAL_TZ, calendar, local_date, today
 from . import clock
 from .cases import case_events, case_tasks, department_names, open_case
 from .common import record
 from .public import authenticate_case
+from .rating_links import (
+    DEFAULT_SETTINGS,
+    IssuedLink,
+    handled_rating,
+    new_link,
+    rating_of,
+    settings,
+    stage_open,
+)
+from .scorecard_days import record_rating
 
 LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
-BAD_LEVELS = (4, 5)
 STAGES = {"acceptance": "受理", "finish": "办结", "rectification": "整改"}
 CHANNELS = ("web", "pad", "qr", "sms", "app", "phone")
 LINK_CHANNELS = ("pad", "qr")
@@ -44,27 +54,10 @@ APPLICANT = "applicant"  # the actor of a rating in the rated case's history
 HANDLING_ITEM = "internal.rating_callback"
 # How a handling ends: the result its model's end event names.
 OUTCOMES = {"rectify": "已整改", "explain": "已解释说明", "upheld": "申诉成立"}
-RE_RATED_OUTCOMES = ("rectify", "explain")  # the applicant may rate what was done, once
-EXCLUDED_OUTCOME = "upheld"  # 申诉成立: kept, never counted
 MAX_COMMENT = 500
 MAX_REASON = 50
 MAX_REASONS_PER_LEVEL = 20
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    # 默认评价: off (None), or the calendar days after 办结 and the level given
-    "default_rating": {"after_days": None, "level": 2},
-    "callback_working_days": 1,  # 回访 and 核实
-    "rectification_working_days": 15,  # 整改 or 解释说明
-    "appeal_review_working_days": 5,  # 申诉复核
-    "link_valid_days": 30,
-    "reasons": {
-        "1": ["服务热情周到", "办理效率高", "一次办成", "指引清晰"],
-        "2": ["服务规范", "办理较快", "材料要求清楚"],
-        "3": ["等候时间较长", "流程有待简化"],
-        "4": ["等候时间长", "服务态度差", "多次跑腿", "材料要求不清楚", "办理超时"],
-        "5": ["态度恶劣", "推诿扯皮", "多次跑腿", "办理超时", "吃拿卡要"],
-    },
-}
 DAY_SETTINGS = (
     "callback_working_days",
     "rectification_working_days",
@@ -74,12 +67,6 @@ DAY_SETTINGS = (
 
 
 # ---- settings ------------------------------------------------------------------------------------
-
-
-def settings(uow: UnitOfWork) -> dict[str, Any]:
-    """The settings in force: what the administrator saved over the defaults."""
-    row = uow.session.get(models.RatingSettings, 1)
-    return {**DEFAULT_SETTINGS, **(row.values if row is not None else {})}
 
 
 def save_settings(uow: UnitOfWork, user: models.User, changes: Any) -> dict[str, Any]:
@@ -212,7 +199,7 @@ def link_target(uow: UnitOfWork, token: str, now: datetime | None = None) -> dic
         "stage_name": STAGES[link.stage],
         "levels": LEVELS,
         "reasons": reasons_for(uow),
-        "open": _stage_open(uow, case, link.stage) and _rating_of(uow, case, link.stage) is None,
+        "open": stage_open(uow, case, link.stage) and rating_of(uow, case, link.stage) is None,
     }
 
 
@@ -238,9 +225,9 @@ def _submit(
     if stage not in STAGES:
         raise ValidationFailed("评价环节不正确", {"fields": {"stage": "/".join(STAGES)}})
     level, reasons, comment = _checked_choice(uow, choice)
-    if _rating_of(uow, case, stage) is not None:
+    if rating_of(uow, case, stage) is not None:
         raise Conflict(f"该办件的{STAGES[stage]}评价已提交，不能重复评价", code="already_rated")
-    if not _stage_open(uow, case, stage):
+    if not stage_open(uow, case, stage):
         raise Conflict(_NOT_OPEN[stage], code="rating_not_open")
     now = now or models.utcnow()
     rating = models.Rating(
@@ -263,8 +250,6 @@ def _submit(
                 rating_id=rating.id, department_code=department, username=username
             )
         )
-    from .scorecard_days import record_rating  # it imports this module
-
     record_rating(uow, rating)
     record(
         uow,
@@ -314,36 +299,6 @@ def _checked_choice(uow: UnitOfWork, choice: RatingInput) -> tuple[int, list[str
     return level, list(dict.fromkeys(reasons)), comment
 
 
-def _rating_of(uow: UnitOfWork, case: models.Case, stage: str) -> models.Rating | None:
-    return uow.session.scalar(
-        select(models.Rating).where(models.Rating.case_id == case.id, models.Rating.stage == stage)
-    )
-
-
-def _stage_open(uow: UnitOfWork, case: models.Case, stage: str) -> bool:
-    if stage == "acceptance":
-        return case.accepted_at is not None
-    if stage == "finish":
-        return case.status == "finished"
-    return _handled(uow, case) is not None
-
-
-def _handled(uow: UnitOfWork, case: models.Case) -> models.Rating | None:
-    """The bad rating of the case whose handling gave a rectification or an explanation."""
-    handling = models.Case
-    return uow.session.scalar(
-        select(models.Rating)
-        .join(handling, handling.id == models.Rating.handling_case_id)
-        .where(
-            models.Rating.case_id == case.id,
-            handling.status == "finished",
-            handling.result.in_(RE_RATED_OUTCOMES),
-        )
-        .order_by(models.Rating.id)
-        .limit(1)
-    )
-
-
 def rating_options(uow: UnitOfWork, case_no: str) -> list[dict[str, Any]]:
     """For the progress page, after its lookup: each stage, whether it can be rated now, and
     its rating."""
@@ -352,8 +307,8 @@ def rating_options(uow: UnitOfWork, case_no: str) -> list[dict[str, Any]]:
         return []
     options = []
     for stage, name in STAGES.items():
-        rating = _rating_of(uow, case, stage)
-        is_open = rating is None and _stage_open(uow, case, stage)
+        rating = rating_of(uow, case, stage)
+        is_open = rating is None and stage_open(uow, case, stage)
         if rating is not None or is_open:
             options.append(
                 {
@@ -374,7 +329,7 @@ def _served(uow: UnitOfWork, case: models.Case, stage: str) -> list[tuple[str, s
     ``finish``: every step completed after it; ``rectification``: the handling's steps.
     """
     if stage == "rectification":
-        rated = _handled(uow, case)
+        rated = handled_rating(uow, case)
         steps = case_tasks(uow, rated.handling_case) if rated is not None else []
     else:
         steps = case_tasks(uow, case)
@@ -521,13 +476,6 @@ def handlings_past_limit(uow: UnitOfWork, on: date | None = None) -> list[models
 # ---- rating links (pad, QR code) -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IssuedLink:
-    token: str
-    stage: str
-    expires_at: datetime
-
-
 def create_link(
     uow: UnitOfWork,
     user: models.User,
@@ -558,38 +506,11 @@ def issue_link(
         raise ValidationFailed("评价环节不正确", {"fields": {"stage": "/".join(STAGES)}})
     if channel not in LINK_CHANNELS:
         raise ValidationFailed("评价链接渠道应为 pad 或 qr", {"fields": {"channel": "pad/qr"}})
-    if _rating_of(uow, case, stage) is not None:
+    if rating_of(uow, case, stage) is not None:
         raise Conflict(f"该办件的{STAGES[stage]}评价已提交", code="already_rated")
-    if not _stage_open(uow, case, stage):
+    if not stage_open(uow, case, stage):
         raise Conflict(_NOT_OPEN[stage], code="rating_not_open")
-    return _new_link(uow, case, stage, channel, user.username, now or models.utcnow())
-
-
-def _new_link(
-    uow: UnitOfWork, case: models.Case, stage: str, channel: str, by: str, now: datetime
-) -> IssuedLink:
-    token = new_token()
-    expires = now + timedelta(days=settings(uow)["link_valid_days"])
-    uow.session.add(
-        models.RatingLink(
-            token_hash=token_digest(token),
-            case=case,
-            stage=stage,
-            channel=channel,
-            created_by=by,
-            created_at=now,
-            expires_at=expires,
-        )
-    )
-    return IssuedLink(token, stage, expires)
-
-
-def sms_link(uow: UnitOfWork, case: models.Case, stage: str) -> str | None:
-    """The token of a link for the applicant's SMS (engine/services/sms.py); none when the
-    stage cannot be rated now (not open yet, or rated already)."""
-    if _rating_of(uow, case, stage) is not None or not _stage_open(uow, case, stage):
-        return None
-    return _new_link(uow, case, stage, "sms", SYSTEM, models.utcnow()).token
+    return new_link(uow, case, stage, channel, user.username, now or models.utcnow())
 
 
 def _served_by(uow: UnitOfWork, user: models.User, case: models.Case) -> bool:

@@ -34,9 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import models
+from ..models import EXCLUDED_OUTCOME
 from ..uow import UnitOfWork
-from .ratings import EXCLUDED_OUTCOME
-from .scorecards import local_day, ratings_by, served
+from .scorecard_rules import local_day, ratings_by, served
 
 # The rows a case counts in, per dimension, and two rows for "in any department's or any
 # clerk's row" (key ""), which the dashboard's trend adds up without counting a case twice.

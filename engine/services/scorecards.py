@@ -17,22 +17,18 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
-    or_,
     select,
     text,
     union_all,
@@ -43,19 +39,27 @@ from sqlalchemy.orm import aliased
 from .. import access, models, views
 from ..clock import working_days_between
 from ..errors import BadRequest, Conflict, Forbidden, ValidationFailed
+from ..models import BAD_LEVELS
 from ..notices import Notice, NoticeTable, cn_date
 from ..uow import UnitOfWork
-from ..workdays import LOCAL_TZ, calendar
-from .ratings import BAD_LEVELS, EXCLUDED_OUTCOME, headed_departments
+from ..workdays import calendar
+from .cases import light_clause
+from .ratings import headed_departments
+from .scorecard_rules import (
+    Period,
+    decided_in,
+    finished_in,
+    local_day,
+    members,
+    on_time,
+    open_on,
+    period_of,
+    ratings_by,
+)
 
 DIMENSIONS = ("department", "window", "clerk", "service_item")
 CENTER_ROLES = frozenset({"admin", "supervisor"})  # read every row
-MAX_PERIOD_DAYS = 3 * 366
 ANALYTIC_WORK_MEM = "64MB"
-OPEN_START, OPEN_END = (
-    date(1900, 1, 1),
-    date(2099, 12, 31),
-)  # a drill-down period left open  # a scorecard spans at most three years
 METRICS = (
     "finished",
     "on_time_rate",
@@ -72,197 +76,6 @@ METRICS = (
     "rejection_rate",
     "supervision_on_time_rate",
 )
-
-
-@dataclass(frozen=True)
-class Period:
-    """``[first, last]`` local dates, and the UTC instants that bound them."""
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return _local_start(self.first)
-
-    @property
-    def end(self) -> datetime:
-        return _local_start(self.last + timedelta(days=1))
-
-    def holds(self, column: Any) -> ColumnElement[bool]:
-        return and_(column >= self.start, column < self.end)
-
-
-def _local_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-def _date_arg(value: Any, name: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise BadRequest(f"{name} 应为日期 YYYY-MM-DD", {"field": name}) from None
-
-
-def period_of(first: Any, last: Any) -> Period:
-    if not first or not last:
-        raise BadRequest("需要 from 和 to（YYYY-MM-DD）", {"fields": ["from", "to"]})
-    period = Period(_date_arg(first, "from"), _date_arg(last, "to"))
-    if period.last < period.first:
-        raise BadRequest("to 不能早于 from", {"field": "to"})
-    if (period.last - period.first).days > MAX_PERIOD_DAYS:
-        raise BadRequest("统计区间最长三年", {"field": "to"})
-    return period
-
-
-# ---- SQL in the center's days --------------------------------------------------------------------
-
-
-def local_day(column: Any, dialect: str) -> ColumnElement[date]:
-    """The local (Asia/Shanghai, UTC+8 all year) date of a stored UTC instant."""
-    if dialect == "postgresql":
-        return func.cast(func.timezone("Asia/Shanghai", column), Date)
-    return func.date(column, "+8 hours", type_=Date)
-
-
-def _instant() -> ColumnElement[bool]:
-    """即办件: decided on the spot, so it counts as finished on time."""
-    return models.Case.service_item_code.in_(
-        select(models.ServiceItem.code).where(models.ServiceItem.case_type == "instant")
-    )
-
-
-def served() -> ColumnElement[bool]:
-    """A case an applicant applied for: not a bad rating's handling (回访整改), which the
-    center runs as a case of its own."""
-    rating = aliased(models.Rating)
-    # IS NOT NULL: the few ratings that have a handling are indexed by themselves
-    handled = and_(rating.handling_case_id.is_not(None), rating.handling_case_id == models.Case.id)
-    return ~exists().where(handled)
-
-
-def _finished_in(period: Period) -> ColumnElement[bool]:
-    """F: cases finished in the period that had a deadline, and 即办件 (never-accepted cases —
-    不予受理 — count in the rejection rate, not here)."""
-    c = models.Case
-    return and_(
-        served(),
-        c.status == "finished",
-        period.holds(c.finished_at),
-        or_(c.due_date.is_not(None), _instant()),
-    )
-
-
-def _on_time(dialect: str) -> ColumnElement[bool]:
-    c = models.Case
-    return or_(_instant(), local_day(c.finished_at, dialect) <= c.due_date)
-
-
-def _early(dialect: str) -> ColumnElement[bool]:
-    c = models.Case
-    return and_(~_instant(), local_day(c.finished_at, dialect) < c.due_date)
-
-
-def _first_time() -> ColumnElement[bool]:
-    """一次办成: no 补正 round and at most one visit."""
-    return and_(models.Case.supplement_rounds == 0, models.Case.visits <= 1)
-
-
-def _open_on(day: date) -> ColumnElement[bool]:
-    """Accepted by ``day``, past its due date then, and not finished by the end of it."""
-    c = models.Case
-    after = _local_start(day + timedelta(days=1))
-    return and_(
-        served(),
-        c.accepted_at.is_not(None),
-        c.accepted_at < after,
-        c.due_date.is_not(None),
-        c.due_date < day,
-        or_(c.finished_at.is_(None), c.finished_at >= after),
-    )
-
-
-def _overdue_on(day: date, period: Period, dialect: str) -> ColumnElement[bool]:
-    """Finished late in the period, or still open on ``day`` with its due date passed."""
-    late = and_(_finished_in(period), ~_on_time(dialect))
-    return or_(late, _open_on(day))
-
-
-def _refused() -> ColumnElement[bool]:
-    """不予受理: finished without ever being accepted."""
-    c = models.Case
-    return and_(c.status == "finished", c.accepted_at.is_(None))
-
-
-def _decided_in(period: Period) -> ColumnElement[bool]:
-    """Accepted (受理) or refused (不予受理) in the period: the base of the 补正 and 不予受理
-    rates."""
-    c = models.Case
-    return and_(
-        served(),
-        or_(period.holds(c.accepted_at), and_(_refused(), period.holds(c.finished_at))),
-    )
-
-
-# ---- who a case belongs to -----------------------------------------------------------------------
-
-
-def _members(dimension: str) -> Any:
-    """(case_id, key) pairs: the rows a case counts in."""
-    task, c = models.HumanTask, models.Case
-    if dimension == "department":
-        query = select(task.case_id.label("case_id"), task.department_code.label("key"))
-    elif dimension == "clerk":
-        query = select(task.case_id.label("case_id"), task.completed_by.label("key")).where(
-            task.state == "completed", task.completed_by.is_not(None)
-        )
-    elif dimension == "window":
-        query = select(c.id.label("case_id"), c.intake_department.label("key"))
-    else:
-        query = select(c.id.label("case_id"), c.service_item_code.label("key"))
-    # not DISTINCT: the database then joins the period's cases to their steps by index, and
-    # every count below counts distinct cases
-    return query.subquery()
-
-
-def _member_clause(dimension: str, key: str) -> ColumnElement[bool]:
-    task, c = models.HumanTask, models.Case
-    if dimension == "department":
-        return exists().where(task.case_id == c.id, task.department_code == key)
-    if dimension == "clerk":
-        return exists().where(
-            task.case_id == c.id, task.state == "completed", task.completed_by == key
-        )
-    if dimension == "window":
-        return c.intake_department == key
-    return c.service_item_code == key
-
-
-def ratings_by(dimension: str, counted: bool = True) -> Select[Any]:
-    """Ratings with their row key (``counted``: only those that count): the departments and
-    clerks a rating was attributed to (ratings.py), or the case's window or item."""
-    rating, c, served = models.Rating, models.Case, models.RatingAttribution
-    if dimension in ("department", "clerk"):
-        key = served.department_code if dimension == "department" else served.username
-        query = select(key.label("key")).select_from(rating)
-        query = query.join(served, served.rating_id == rating.id).where(key.is_not(None))
-    else:
-        key = c.intake_department if dimension == "window" else c.service_item_code
-        query = select(key.label("key")).select_from(rating).join(c, c.id == rating.case_id)
-    return query.where(_counted_ratings()) if counted else query
-
-
-def _counted_ratings() -> ColumnElement[bool]:
-    """Ratings that count: proactive (never a default rating) and not taken out by an upheld
-    appeal (申诉成立) — looked up only for the few ratings with a handling."""
-    handling = aliased(models.Case)
-    upheld = exists().where(
-        handling.id == models.Rating.handling_case_id, handling.result == EXCLUDED_OUTCOME
-    )
-    return and_(
-        models.Rating.is_default.is_(False),
-        or_(models.Rating.handling_case_id.is_(None), ~upheld),
-    )
 
 
 # ---- the figures ---------------------------------------------------------------------------------
@@ -298,9 +111,9 @@ def _case_figures(uow: UnitOfWork, rows: _Rows, dimension: str, period: Period) 
     c = models.Case
     joined = _each_case_members(dimension, dialect)
     # never a case of F: those finished before the end of the period's last day
-    rows.add(joined.add_columns(_cases()).where(_open_on(period.last)), uow, "late")
+    rows.add(joined.add_columns(_cases()).where(open_on(period.last)), uow, "late")
     unfinished = joined.add_columns(_cases(), _cases(c.supplement_rounds > 0)).where(
-        _decided_in(period), c.status != "finished"
+        decided_in(period), c.status != "finished"
     )
     rows.add(unfinished, uow, "decided", "supplemented")
     _paused_days(uow, rows, dimension, period, dialect)
@@ -312,7 +125,7 @@ def _each_case_members(dimension: str, dialect: str) -> Select[Any]:
     would read every step of every case."""
     c, task = models.Case, models.HumanTask
     if dialect != "postgresql" or dimension in ("window", "service_item"):
-        m = _members(dimension)
+        m = members(dimension)
         return select(m.c.key).select_from(c).join(m, m.c.case_id == c.id).group_by(m.c.key)
     key = task.department_code if dimension == "department" else task.completed_by
     steps = select(key.label("key")).where(task.case_id == c.id).distinct()
@@ -398,7 +211,7 @@ def _paused_days(
     """The paused working days of F's cases, taken off: per pause, from the live tables (a
     pause is counted between the acceptance and finish days, by the calendar as it is now)."""
     cal = calendar(uow)
-    c, m = models.Case, _members(dimension)
+    c, m = models.Case, members(dimension)
     accepted, finished = local_day(c.accepted_at, dialect), local_day(c.finished_at, dialect)
     pause = models.ClockPause
     paused = (
@@ -407,7 +220,7 @@ def _paused_days(
         .select_from(pause)
         .join(c, pause.case_id == c.id)
         .join(m, m.c.case_id == c.id)
-        .where(_finished_in(period), c.accepted_at.is_not(None))
+        .where(finished_in(period), c.accepted_at.is_not(None))
         .group_by(m.c.key, accepted, finished, pause.start, pause.end)
     )
     for key, first, last, start, end, count in uow.session.execute(paused):
@@ -716,113 +529,6 @@ def _weight(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
 
 
-# ---- drill-down: the case list behind a figure ---------------------------------------------------
-
-DRILL_ARGS = (
-    "finished_from",
-    "finished_to",
-    "on_time",
-    "early",
-    "first_time",
-    "overdue_on",
-    "decided_from",
-    "decided_to",
-    "supplemented",
-    "refused",
-    "rated_from",
-    "rated_to",
-    "bad",
-    "clerk",
-    "window",
-)
-
-
-def _flag(value: str, name: str) -> bool:
-    if value not in ("true", "false"):
-        raise BadRequest(f"{name} 应为 true 或 false", {"field": name})
-    return value == "true"
-
-
-def drill_clauses(args: Mapping[str, str], dialect: str) -> list[ColumnElement[bool]]:
-    """The case-list conditions (``GET /api/v1/cases``) behind each figure of a row:
-
-    - ``finished_from``/``finished_to``: ``finished``, and with ``on_time``/``early``/
-      ``first_time`` (true or false) their rates' numerators;
-    - ``overdue_on`` (with ``finished_from``): ``overdue`` on that day;
-    - ``decided_from``/``decided_to``: the base of ``supplement_rate`` and ``rejection_rate``,
-      with ``supplemented``/``refused`` their numerators;
-    - ``rated_from``/``rated_to``: cases with a counted rating in the period (``bad``: a bad
-      one) — ``ratings`` and ``bad`` where each case was rated once in it;
-    - ``clerk``, ``window``: the row's key for those scorecards (``department`` and
-      ``service_item`` are the list's own filters).
-    """
-    clauses: list[ColumnElement[bool]] = []
-    given = {name: (args.get(name) or "").strip() for name in DRILL_ARGS}
-    finished = _period_args(given, "finished")
-    decided = _period_args(given, "decided")
-    if given["overdue_on"]:
-        day = _date_arg(given["overdue_on"], "overdue_on")
-        clauses.append(_overdue_on(day, finished or Period(day, day), dialect))
-    elif finished:
-        clauses.append(_finished_in(finished))
-    for name, condition in (
-        ("on_time", _on_time(dialect)),
-        ("early", _early(dialect)),
-        ("first_time", _first_time()),
-    ):
-        if given[name]:
-            clauses.append(condition if _flag(given[name], name) else ~condition)
-    if decided:
-        clauses.append(_decided_in(decided))
-    for name, condition in (
-        ("supplemented", models.Case.supplement_rounds > 0),
-        ("refused", _refused()),
-    ):
-        if given[name]:
-            clauses.append(condition if _flag(given[name], name) else ~condition)
-    rated = _period_args(given, "rated")
-    if rated:
-        attributed = {d: (args.get(d) or "").strip() for d in ("department", "clerk")}
-        clauses.append(_rated_in(rated, given["bad"], attributed))
-    if given["clerk"]:
-        clauses.append(_member_clause("clerk", given["clerk"]))
-    if given["window"]:
-        clauses.append(_member_clause("window", given["window"]))
-    return clauses
-
-
-def _rated_in(period: Period, bad: str, attributed: Mapping[str, str]) -> ColumnElement[bool]:
-    """A counted rating in the period; for a department's or clerk's row, one attributed to
-    them, as the row counts it (a case of the department can hold a rating attributed to no
-    one, e.g. a 即办件's at its finish)."""
-    rating, served = models.Rating, models.RatingAttribution
-    conditions = [
-        rating.case_id == models.Case.id,
-        _counted_ratings(),
-        period.holds(rating.rated_at),
-    ]
-    keys = {"department": served.department_code, "clerk": served.username}
-    for name, key in keys.items():
-        if attributed[name]:
-            conditions.append(
-                exists().where(served.rating_id == rating.id, key == attributed[name])
-            )
-    if bad:
-        is_bad = rating.level.in_(BAD_LEVELS)
-        conditions.append(is_bad if _flag(bad, "bad") else ~is_bad)
-    return exists().where(*conditions)
-
-
-def _period_args(given: Mapping[str, str], prefix: str) -> Period | None:
-    first, last = given[f"{prefix}_from"], given[f"{prefix}_to"]
-    if not first and not last:
-        return None
-    return Period(
-        _date_arg(first, f"{prefix}_from") if first else OPEN_START,
-        _date_arg(last, f"{prefix}_to") if last else OPEN_END,
-    )
-
-
 # ---- the spreadsheet -----------------------------------------------------------------------------
 
 HEADERS = {
@@ -936,13 +642,13 @@ def _live_trend(
 ) -> dict[str, tuple[int, int]]:
     """Per month, the distinct cases of F in any of the ``allowed`` rows and those on time."""
     dialect = uow.session.get_bind().dialect.name
-    c, m = models.Case, _members(by)
+    c, m = models.Case, members(by)
     month = _month_of(c.finished_at, dialect)
     query = (
-        select(month, _cases(), _cases(_on_time(dialect)))
+        select(month, _cases(), _cases(on_time(dialect)))
         .select_from(c)
         .join(m, m.c.case_id == c.id)
-        .where(_finished_in(span), m.c.key.in_(sorted(allowed)))
+        .where(finished_in(span), m.c.key.in_(sorted(allowed)))
         .group_by(month)
     )
     return {key: (finished, on_time) for key, finished, on_time in uow.session.execute(query)}
@@ -962,8 +668,6 @@ def trend(
 def lights(uow: UnitOfWork, user: models.User, by: str = "department") -> dict[str, int]:
     """The dashboard's light distribution: the running cases the user may see, by light —
     for whoever may read the ``by`` scorecard."""
-    from .cases import light_clause
-
     if by not in DIMENSIONS:
         raise BadRequest(f"by 应为 {'/'.join(DIMENSIONS)}", {"field": "by"})
     visible_keys(uow, user, by)

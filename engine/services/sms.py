@@ -11,15 +11,13 @@ from sqlalchemy import func, select
 from .. import access, models, sms, views
 from ..security import mask
 from ..uow import UnitOfWork
+from .rating_links import sms_link
 
 SIGNATURE = "【一窗通办】"
 
 
 def _rating_link(uow: UnitOfWork, case: models.Case, stage: str) -> str:
-    # Imported here: ratings reaches this module through clock and common (the hooks).
-    from . import ratings
-
-    token = ratings.sms_link(uow, case, stage)
+    token = sms_link(uow, case, stage)
     return f"请为本次服务评价：{sms.rating_url(token)}" if token else ""
 
 

@@ -89,7 +89,7 @@ def user_named(uow: UnitOfWork, name: Any, field: str) -> models.User:
 
 def lock_task(uow: UnitOfWork, user: models.User, task_id: str) -> models.HumanTask:
     """The task, in any state, read after its case row is locked — case first, then task, the
-    order every writer takes (services/tasks.py), so an operation never waits in a circle with
+    order every writer takes (services/steps.py), so an operation never waits in a circle with
     the timer scheduler."""
     case = uow.session.scalars(
         select(models.Case)

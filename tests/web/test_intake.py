@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import models
 from engine.errors import Forbidden, NotFound
+from engine.services import intake as intake_service
 from engine.services import materials as material_service
 from engine.uow import UnitOfWork
 from web import create_app
@@ -529,7 +530,7 @@ def test_store_material_rules(sessions, enterprise: str, upload_dir: Path) -> No
         window = uow.session.scalars(
             select(models.User).where(models.User.username == "window1")
         ).one()
-        started = material_service.take_in(
+        started = intake_service.take_in(
             uow,
             window,
             enterprise,
@@ -602,7 +603,7 @@ def test_store_material_rules(sessions, enterprise: str, upload_dir: Path) -> No
         assert checklist["公司登记（备案）申请书"]["missing"]
 
         # once accepted, 市场监管 sees the case but only the window uploads
-        accepted = material_service.take_in(
+        accepted = intake_service.take_in(
             uow,
             users["window1"],
             enterprise,
@@ -614,7 +615,7 @@ def test_store_material_rules(sessions, enterprise: str, upload_dir: Path) -> No
             },
             decision="accept",
             upload_dir=upload_dir,
-            received=[material_service.Received(n, True) for n in names],
+            received=[intake_service.Received(n, True) for n in names],
         )
         assert [t.name for t in accepted.next_tasks] == ["营业执照承办"]
         with pytest.raises(Forbidden):

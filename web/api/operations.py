@@ -1,6 +1,7 @@
 """Task operations (退回、转办、委派、加签、减签、撤回、催办), 抄送, comments with attachments and
-notifications — API.md "Task operations". The rules live in engine/services/operations.py and
-engine/services/notifications.py; these views parse, call one service and answer.
+notifications — API.md "Task operations". The rules live in engine/services/ (operations.py,
+signing.py, copies.py, comments.py, notifications.py); these views parse, call one service and
+answer.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """绩效考核 scorecards (API.md): the rows of a period by department, window, clerk or service
 item, and the weights of the score. Each figure's cases are ``GET /cases`` with the drill-down
-arguments of engine/services/scorecards.py."""
+arguments of engine/services/scorecard_rules.py."""
 
 from __future__ import annotations
 
