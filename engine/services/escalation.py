@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import ColumnElement, exists, literal, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .. import models
@@ -53,6 +53,7 @@ RATING_ORIGIN = "rating:"  # + rating id
 YELLOW_EVENT = "light_yellow"
 SUPERVISED_EVENT = "supervised"  # the case's history: an item was opened for it
 OPEN_STEPS = ("ready", "claimed")
+LIGHT_BATCH = 200  # cases a transaction of the lights' pass locks at most
 
 
 @dataclass
@@ -68,8 +69,14 @@ def sweep(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Swe
     """One pass, each part in its own transaction so one failing does not undo the others."""
     now = clock()
     swept = Swept()
-    with UnitOfWork(sessions) as uow:
-        watch_case_lights(uow, now, swept)
+    with UnitOfWork(sessions, write=False) as uow:
+        lit = case_lights(uow, now)
+    acting = list(lit)
+    for start in range(0, len(acting), LIGHT_BATCH):
+        with UnitOfWork(sessions) as uow:
+            watch_case_lights(
+                uow, now, {i: lit[i] for i in acting[start : start + LIGHT_BATCH]}, swept
+            )
     with UnitOfWork(sessions) as uow:
         open_for_late_ratings(uow, now, swept)
     with UnitOfWork(sessions) as uow:
@@ -112,33 +119,48 @@ def _yellow_horizon(uow: UnitOfWork, day: date) -> date:
     return add_working_days(calendar(uow), day, max(1, widest) + 1)[0]
 
 
-def watch_case_lights(uow: UnitOfWork, now: datetime, swept: Swept) -> None:
-    """Tell the holder of every case that turned yellow; open an item for every red one."""
-    day = local_date(now)
-    values = settings(uow)
+def _not_supervised() -> ColumnElement[bool]:
     case = models.Case
-    not_supervised = ~exists(
+    return ~exists(
         select(models.SupervisionItem.id).where(
             models.SupervisionItem.origin == literal(OVERDUE_ORIGIN) + case.case_no
         )
     )
+
+
+def case_lights(uow: UnitOfWork, now: datetime) -> dict[int, str]:
+    """The running cases showing yellow or red today and not yet supervised, by id."""
+    day = local_date(now)
+    case = models.Case
     running = uow.session.scalars(
         select(case)
         .where(
             case.status == "running",
             case.clock_state == "running",
             case.due_date <= _yellow_horizon(uow, day),
-            not_supervised,
+            _not_supervised(),
         )
         .options(selectinload(case.service_item))
+        .order_by(case.id)
     ).all()
     lit = {c.id: _light(uow, c, day) for c in running}
-    acting = [c.id for c in running if lit[c.id] in ("yellow", "red")]
-    if not acting:
-        return
+    return {i: light for i, light in lit.items() if light in ("yellow", "red")}
+
+
+def watch_case_lights(uow: UnitOfWork, now: datetime, lit: dict[int, str], swept: Swept) -> None:
+    """Tell the holder of each case of ``lit`` that turned yellow; open an item for each red
+    one. A pass takes ``LIGHT_BATCH`` cases a transaction: a county's first pass (thousands of
+    red cases) must not hold their rows, and the clerks working on them, for minutes."""
+    values = settings(uow)
+    case = models.Case
     locked = uow.session.scalars(
         select(case)
-        .where(case.id.in_(acting), not_supervised)
+        .where(
+            case.id.in_(list(lit)),
+            case.status == "running",
+            case.clock_state == "running",
+            _not_supervised(),
+        )
         .with_for_update(skip_locked=True)
         .order_by(case.id)
     ).all()

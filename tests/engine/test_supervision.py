@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import sessionmaker
 
 from engine import models, supervision_notices
@@ -339,6 +339,38 @@ def test_yellow_tells_the_head_and_red_opens_one_item(uow, sessions):
     assert (item.source, item.lead_department, item.case_nos) == ("overdue", "housing", [case_no])
     assert item.issued_by == "system"
     assert case_events(uow, case_no, "supervised") == 1
+
+
+def test_a_pass_over_many_red_cases_locks_them_a_batch_at_a_time(
+    uow, sessions, monkeypatch: pytest.MonkeyPatch
+):
+    """A county's first pass finds thousands of red cases: each transaction locks at most
+    ``LIGHT_BATCH`` of them (clerks are not held up for the whole pass), and every one gets
+    its item all the same."""
+    monkeypatch.setattr(escalation, "LIGHT_BATCH", 2)
+    case_nos = [accepted_property_case(uow) for _ in range(5)]
+    late = working_day(uow, max(case_row(uow, n).due_date for n in case_nos), 1)
+    locks: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, parameters, *_args) -> None:
+        locking = "clock_state" in statement and "due_date <=" not in statement
+        if statement.lstrip().startswith("SELECT") and 'FROM "case"' in statement and locking:
+            locks.append(statement)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        opened = escalation.sweep(sessions, lambda: at(late)).opened
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with uow() as u:
+        origins = set(
+            u.session.scalars(
+                select(models.SupervisionItem.origin).where(models.SupervisionItem.no.in_(opened))
+            )
+        )
+    assert {f"overdue:{n}" for n in case_nos} <= origins
+    assert len(locks) >= 3, locks  # 5 red cases or more, 2 a transaction
 
 
 def test_red_cases_open_nothing_when_the_setting_is_off(uow, sessions):
