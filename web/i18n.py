@@ -1387,6 +1387,8 @@ EN_CATALOG: dict[str, str] = {
     "在办件亮灯分布": "Open cases by light",
     "评价等级分布": "Ratings by level",
     "综合得分排名": "Ranking by score",
+    "本期没有可评分的对象": "Nothing to score in this period",
+    "目前没有在办件": "No open cases now",
     "排名": "Rank",
     "编码": "Code",
     "办结件数": "Finished",

@@ -57,6 +57,8 @@ def _chart_config(data: dict[str, Any]) -> dict[str, Any]:
             "lights": _("在办件亮灯分布"),
             "levels": _("评价等级分布"),
             "ranking": _("综合得分排名"),
+            "no_ranking": _("本期没有可评分的对象"),
+            "no_open_cases": _("目前没有在办件"),
         },
     }
 

@@ -9,6 +9,7 @@
   var data = JSON.parse(source.textContent);
   var texts = data.texts;
   var lightColours = { green: "#2e7d32", yellow: "#f9a825", red: "#c62828" };
+  var openCases = data.lights.reduce(function (sum, l) { return sum + l.value; }, 0);
   var options = {
     trend: {
       title: { text: texts.trend },
@@ -29,12 +30,15 @@
       ]
     },
     lights: {
-      title: { text: texts.lights },
+      title: { text: texts.lights, subtext: openCases ? "" : texts.no_open_cases },
       tooltip: { trigger: "item" },
       series: [{
         type: "pie",
-        radius: ["40%", "70%"],
-        data: data.lights.map(function (l) {
+        radius: ["35%", "60%"],
+        // the count beside each light, never cut to "…" on the larger 大屏 type
+        label: { formatter: "{b} {c}", overflow: "none" },
+        // no open case: no ring at all (ECharts would draw three equal thirds of nothing)
+        data: !openCases ? [] : data.lights.map(function (l) {
           return { name: l.name, value: l.value, itemStyle: { color: lightColours[l.key] } };
         })
       }]
@@ -47,7 +51,10 @@
       series: [{ type: "bar", data: data.levels.map(function (l) { return l.value; }) }]
     },
     ranking: {
-      title: { text: texts.ranking },
+      title: {
+        text: texts.ranking,
+        subtext: data.ranking.length ? "" : texts.no_ranking
+      },
       tooltip: { trigger: "axis" },
       grid: { left: 120 },
       xAxis: { type: "value" },
