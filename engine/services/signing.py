@@ -219,7 +219,8 @@ def remove_sign(uow: UnitOfWork, user: models.User, task_id: str, users: Any) ->
         task.outcome = None
     completion = _resume_if_answered(uow, task, rows, comment="减签后加签完成")
     result = task_result(uow, task)
-    if completion is not None:
+    if completion is not None:  # the notices of what it settled close as a completion's do
+        close_settled(uow, completion.case)
         result["case"] = case_brief(uow, completion.case, completion.open_tasks)
     return result
 
@@ -239,9 +240,7 @@ def _resume_if_answered(
     holder = uow.session.scalar(select(models.User).where(models.User.username == task.assignee))
     uow.session.flush()
     row, case_rows = lock_open_task(uow, holder, task.id)
-    done = complete_with_signs(uow, holder, row, case_rows, dict(task.data or {}), comment)
-    close_settled(uow, done.case)
-    return done
+    return complete_with_signs(uow, holder, row, case_rows, dict(task.data or {}), comment)
 
 
 def _complete_sign(
