@@ -28,7 +28,19 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from .. import access, models, views
 from ..errors import NotFound
@@ -110,59 +122,85 @@ def notify(
 
 def candidates_query(task: models.HumanTask) -> Select:
     """Usernames of the active users who may claim ``task`` (as ``access.is_candidate``)."""
-    user = models.User
     if task.candidates:
+        return _BY_NAME.params(names=list(task.candidates))
+    return _BY_ROLE.params(department=task.department_code, roles=_claiming_roles(task))
+
+
+def _claiming_roles(task: models.HumanTask) -> list[str]:
+    return [task.role] if task.role else sorted(access.CASE_WORK_ROLES)
+
+
+def _candidates(by_role: bool) -> Select:
+    """The candidates' usernames, with bound parameters: built once, so a completion pays
+    neither the statement's construction nor its cache key (issue 16)."""
+    user = models.User
+    if not by_role:
         return select(user.username).where(
-            user.username.in_(list(task.candidates)), user.active.is_(True)
+            user.username.in_(bindparam("names", expanding=True)), user.active.is_(True)
         )
-    roles = [task.role] if task.role else sorted(access.CASE_WORK_ROLES)
     return (
         select(user.username)
         .join(models.Department, models.Department.id == user.department_id)
         .join(models.UserRole, models.UserRole.user_id == user.id)
         .join(models.Role, models.Role.id == models.UserRole.role_id)
         .where(
-            models.Department.code == task.department_code,
-            models.Role.code.in_(roles),
+            models.Department.code == bindparam("department"),
+            models.Role.code.in_(bindparam("roles", expanding=True)),
             user.active.is_(True),
         )
         .distinct()
     )
 
 
+_BY_NAME, _BY_ROLE = _candidates(by_role=False), _candidates(by_role=True)
+_NOTICE_COLUMNS = ["username", "kind", "case_id", "task_id", "message", "created_at"]
+
+
+def _announce_to(who: Select) -> Insert:
+    """``new_task`` for every candidate of a task, in one ``INSERT … SELECT``."""
+    candidates = who.subquery()
+    note = models.Notification
+    return insert(note).from_select(
+        _NOTICE_COLUMNS,
+        select(
+            candidates.c.username,
+            bindparam("kind", type_=note.kind.type),
+            bindparam("case_id", type_=note.case_id.type),
+            bindparam("task_id", type_=note.task_id.type),
+            bindparam("message", type_=note.message.type),
+            bindparam("created_at", type_=note.created_at.type),
+        ),
+    )
+
+
+_ANNOUNCE_BY_NAME, _ANNOUNCE_BY_ROLE = _announce_to(_BY_NAME), _announce_to(_BY_ROLE)
+_INSERT_NOTICE = insert(models.Notification)
+
+
 def announce_new_tasks(uow: UnitOfWork, case: models.Case, rows: list[models.HumanTask]) -> None:
     """``new_task`` for tasks that just appeared: in-app only, one statement per task."""
     now = models.utcnow()
+    connection = uow.session.connection()  # Core: no mapped object is involved
     for row in rows:
         if row.state not in ("ready", "claimed") or row.parent_id is not None:
             continue  # approval-chain levels announce themselves (services/chains.py)
-        message = f"新待办：{row.name}（办件 {case.case_no}）"
+        notice = {
+            "kind": "new_task",
+            "case_id": case.id,
+            "task_id": row.id,
+            "message": f"新待办：{row.name}（办件 {case.case_no}）",
+            "created_at": now,
+        }
         if row.assignee:
-            uow.session.add(
-                models.Notification(
-                    username=row.assignee,
-                    kind="new_task",
-                    case_id=case.id,
-                    task_id=row.id,
-                    message=message,
-                    created_at=now,
-                )
+            connection.execute(_INSERT_NOTICE, {**notice, "username": row.assignee})
+        elif row.candidates:
+            connection.execute(_ANNOUNCE_BY_NAME, {**notice, "names": list(row.candidates)})
+        else:
+            roles = _claiming_roles(row)
+            connection.execute(
+                _ANNOUNCE_BY_ROLE, {**notice, "department": row.department_code, "roles": roles}
             )
-            continue
-        who = candidates_query(row).subquery()
-        uow.session.connection().execute(  # Core: no mapped object is involved
-            insert(models.Notification).from_select(
-                ["username", "kind", "case_id", "task_id", "message", "created_at"],
-                select(
-                    who.c.username,
-                    literal("new_task"),
-                    literal(case.id),
-                    literal(row.id),
-                    literal(message),
-                    literal(now, models.Notification.created_at.type),
-                ),
-            )
-        )
 
 
 # ----- reading ---------------------------------------------------------------------------------
@@ -246,9 +284,9 @@ def mark_all_read(uow: UnitOfWork, user: models.User) -> int:
 WAITING_STATES = ("ready", "claimed", "waiting_sign", "sign_pending", "chain")
 
 
-def close_settled(uow: UnitOfWork, case: models.Case) -> int:
-    """Mark read the case's unread task notifications whose task is no longer the recipient's
-    to act on: not open any more, or open with another assignee. One statement per change."""
+def _settled() -> Update:
+    """The case's unread task notifications whose task is no longer the recipient's to act
+    on (built once, like the candidates' statements)."""
     note, task = models.Notification, models.HumanTask
     still_theirs = exists(
         select(task.id).where(
@@ -257,13 +295,28 @@ def close_settled(uow: UnitOfWork, case: models.Case) -> int:
             or_(task.assignee.is_(None), task.assignee == note.username),
         )
     )
-    uow.session.flush()
-    result = uow.session.connection().execute(
+    return (
         update(note)
         .where(
-            and_(note.case_id == case.id, note.read_at.is_(None), note.task_id.is_not(None)),
+            and_(
+                note.case_id == bindparam("case"),
+                note.read_at.is_(None),
+                note.task_id.is_not(None),
+            ),
             ~still_theirs,
         )
-        .values(read_at=models.utcnow())
+        .values(read_at=bindparam("now", type_=note.read_at.type))
+    )
+
+
+_CLOSE_SETTLED = _settled()
+
+
+def close_settled(uow: UnitOfWork, case: models.Case) -> int:
+    """Mark read the case's unread task notifications whose task is no longer the recipient's
+    to act on: not open any more, or open with another assignee. One statement per change."""
+    uow.session.flush()
+    result = uow.session.connection().execute(
+        _CLOSE_SETTLED, {"case": case.id, "now": models.utcnow()}
     )
     return result.rowcount or 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +38,38 @@ def require_visible(user: models.User, task: models.HumanTask) -> None:
         raise NotFound(f"任务 {task.id} 不存在", code="task_not_found")
 
 
+def _lock_case() -> Select:
+    """The case of a task, locked, its workflow and service item with it (built once: a
+    completion pays neither the statement's construction nor its cache key)."""
+    task, case = models.HumanTask, models.Case
+    of_task = select(task.case_id).where(task.id == bindparam("task_id")).scalar_subquery()
+    return (
+        select(case)
+        .where(case.id == of_task)
+        # the workflow too: the next step of a case usually lands on another worker, which
+        # restores the case (services/common.py load_run) and would read it right after
+        .options(joinedload(case.service_item, innerjoin=True), undefer(case.workflow))
+        .with_for_update(of=case)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _case_rows() -> Select:
+    """The task asked for and the case's other rows a sync looks at."""
+    task = models.HumanTask
+    return (
+        select(task)
+        .where(
+            task.case_id == bindparam("case_id"),
+            or_(task.id == bindparam("task_id"), task.state.in_(SYNCED_STATES)),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+_LOCK_CASE, _CASE_ROWS = _lock_case(), _case_rows()
+
+
 def lock_open_task(
     uow: UnitOfWork, user: models.User, task_id: str
 ) -> tuple[models.HumanTask, list[models.HumanTask]]:
@@ -49,25 +81,10 @@ def lock_open_task(
     in a circle (locking the task row in the same statement as the case could take it first).
     The read after the lock also brings the case's other open rows, for ``sync_tasks``.
     """
-    task = models.HumanTask
-    case = uow.session.scalars(
-        select(models.Case)
-        .where(models.Case.id == select(task.case_id).where(task.id == task_id).scalar_subquery())
-        # the workflow too: the next step of a case usually lands on another worker, which
-        # restores the case (services/common.py load_run) and would read it right after
-        .options(
-            joinedload(models.Case.service_item, innerjoin=True), undefer(models.Case.workflow)
-        )
-        .with_for_update(of=models.Case)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    case = uow.session.scalars(_LOCK_CASE, {"task_id": task_id}).one_or_none()
     if case is None:
         raise NotFound(f"任务 {task_id} 不存在", code="task_not_found")
-    rows = uow.session.scalars(
-        select(task)
-        .where(task.case_id == case.id, or_(task.id == task_id, task.state.in_(SYNCED_STATES)))
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = uow.session.scalars(_CASE_ROWS, {"case_id": case.id, "task_id": task_id}).all()
     for row in rows:  # the rows hold their case: the session keeps objects weakly
         set_committed_value(row, "case", case)
     [found] = [row for row in rows if row.id == task_id]
