@@ -129,7 +129,8 @@ def _sync_timers(
         )
     gone = set(saved) - waiting.keys()
     if gone:
-        uow.session.flush()  # the scheduler's mark on the timer it fires, first: never deleted
+        if any(isinstance(row, models.Timer) for row in uow.session.dirty):
+            uow.session.flush()  # the scheduler's mark on the timer it fires first: kept
         uow.session.connection().execute(_DELETE_TIMERS, {"case_id": case.id, "ids": list(gone)})
     new = [
         {"case_id": case.id, "task_id": task_id, "name": timer.name, "due_at": timer.due}
