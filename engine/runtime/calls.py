@@ -14,7 +14,7 @@ from SpiffWorkflow.task import Task
 from ..errors import EngineIntegrityError
 from ..sandbox import script_engine
 from .compiling import CompiledModel
-from .state import REGISTRY, converter_for
+from .state import REGISTRY, converter_for, restore_tasks
 
 # ----- call activities into other deployed models (一件事一次办) ---------------------------------
 # A call activity's calledElement may name the main process of another deployed model. The
@@ -143,7 +143,7 @@ def restore_subprocesses(dct: dict[str, dict], workflow, top: CaseWorkflow) -> N
         props = dct.pop(str(task.id))
         spec = top._spec_for(task, task.task_spec.spec)
         subprocess = BpmnSubWorkflow(spec, task.id, top, deserializing=True)
-        subprocess.tasks = converter.mapping_from_dict(props["tasks"], UUID, workflow=subprocess)
+        restore_tasks(props["tasks"], subprocess)
         subprocess.task_tree = subprocess.tasks.get(UUID(props["root"]))
         converter.set_default_attributes(subprocess, props)
         top.subprocesses[task.id] = subprocess
