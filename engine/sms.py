@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from . import models
@@ -29,6 +30,9 @@ class Gateway(Protocol):
     ) -> None: ...
 
 
+_INSERT_MESSAGE = insert(models.SmsMessage)
+
+
 class RecordingGateway:
     """The outbox: every message kept, none sent."""
 
@@ -37,15 +41,17 @@ class RecordingGateway:
     def send(
         self, session: Session, case: models.Case | None, phone: str, kind: str, text: str
     ) -> None:
-        session.add(
-            models.SmsMessage(
-                case_id=case.id if case is not None else None,
-                phone=phone,
-                kind=kind,
-                text=text,
-                gateway=self.name,
-            )
-        )
+        if case is not None and case.id is None:
+            session.flush()  # the case row first: the message references it
+        message = {
+            "case_id": case.id if case is not None else None,
+            "phone": phone,
+            "kind": kind,
+            "text": text,
+            "gateway": self.name,
+        }
+        # A Core statement: one ORM mapper fewer in the flush of the step that texts (issue 16)
+        session.connection().execute(_INSERT_MESSAGE, message)
 
 
 _gateway: Gateway = RecordingGateway()
