@@ -575,7 +575,17 @@ class Notification(Base):
     """An in-app notice for one user (new task, urged, returned, CC'd, delegated …)."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_read", "username", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_user_read", "username", "read_at"),
+        # A case's unread notices, closed at each of its steps (services/notifications.py
+        # close_settled): without it every completion read every user's unread notices.
+        Index(
+            "ix_notification_case_unread",
+            "case_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
