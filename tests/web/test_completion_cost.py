@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 
 from engine.services import common
+
+from .conftest import Api
 
 DECIDE = {
     "decision": "supplement",
@@ -30,6 +33,22 @@ READS = 3
 # event, the next task, its notice, the timer row written or deleted, and the one UPDATE that
 # marks read the notices of the step just done (issue 15: notifications close themselves)
 WRITES = 9
+
+
+def new_case(window: Api) -> dict[str, Any]:
+    """The body that starts a 个体工商户设立登记 (the demo's 即办件 with its 补正 loop)."""
+    item = next(
+        i["code"]
+        for i in window.get("/service-items").get_json()["items"]
+        if i["name"] == "个体工商户设立登记"
+    )
+    applicant = {
+        "kind": "person",
+        "name": "张三",
+        "id_type": "居民身份证",
+        "id_number": "330102199001011234",
+    }
+    return {"service_item": item, "applicant": applicant}
 
 
 @contextmanager
@@ -50,18 +69,7 @@ def statements(app: Flask) -> Iterator[list[str]]:
 
 def test_a_completion_reads_each_row_once(app: Flask, api) -> None:
     window = api("window1")
-    item = next(
-        i["code"]
-        for i in window.get("/service-items").get_json()["items"]
-        if i["name"] == "个体工商户设立登记"
-    )
-    applicant = {
-        "kind": "person",
-        "name": "张三",
-        "id_type": "居民身份证",
-        "id_number": "330102199001011234",
-    }
-    case = window.post("/cases", json={"service_item": item, "applicant": applicant})
+    case = window.post("/cases", json=new_case(window))
     assert case.status_code == 201, case.get_json()
     [task] = case.get_json()["open_tasks"]
     for turn in range(6):  # decide → 补正 (its timer starts) → decide (the timer goes) …

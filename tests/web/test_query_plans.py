@@ -29,7 +29,7 @@ from web import create_app
 
 from ..fresh_database import fresh_postgres
 from .conftest import Api
-from .test_completion_cost import STEPS
+from .test_completion_cost import STEPS, new_case
 
 CASES = 5000
 
@@ -148,20 +148,9 @@ def county(postgres_server: str) -> Iterator[Flask]:
 
 def test_the_clerks_path_reads_through_indexes(county: Flask) -> None:
     window = Api(county.test_client(), "window1")
-    item = next(
-        i["code"]
-        for i in window.get("/service-items").get_json()["items"]
-        if i["name"] == "个体工商户设立登记"
-    )
-    applicant = {
-        "kind": "person",
-        "name": "张三",
-        "id_type": "居民身份证",
-        "id_number": "330102199001011234",
-    }
     engine = county.extensions["onewindow.engine"]
     with captured(engine) as sent:
-        case = window.post("/cases", json={"service_item": item, "applicant": applicant})
+        case = window.post("/cases", json=new_case(window))
         [task] = case.get_json()["open_tasks"]
         for _ in range(3):  # decide → 补正 (its timer starts) → decide (the timer goes) → 补正
             assert window.post(f"/tasks/{task['id']}/claim").status_code == 200
