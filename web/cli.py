@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -97,7 +98,15 @@ def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) 
             self.cfg.set("accesslog", "-" if os.environ.get("ONEWINDOW_ACCESS_LOG") else None)
 
         def load(self) -> Flask:
-            return create_app()
+            """The worker's app; what it holds from start-up never goes to the collector.
+
+            Some 200 000 objects (models, mappers, the app) live as long as the worker, and a
+            full collection walked them all: a pause of 130–300 ms now and then, in which every
+            request of the worker waited. Frozen, a full collection takes 5–20 ms.
+            """
+            app = create_app()
+            gc.freeze()
+            return app
 
     click.echo(f"OneWindow 一窗通办: http://{host}:{port}/ （{workers} 个进程）")
     _Server().run()
