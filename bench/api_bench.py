@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .client import ApiClient, ApiError, CaseLoop
 from .server import Farm
-from .settings import CLERKS, LATENCY_CASES, LATENCY_ROUNDS, START_SAMPLES
+from .settings import (
+    CLERKS,
+    FLOOR_PATH,
+    FLOOR_SAMPLES,
+    LATENCY_CASES,
+    LATENCY_ROUNDS,
+    START_SAMPLES,
+)
 from .stats import summary_ms
 
 
@@ -34,8 +42,35 @@ def loop_latencies(client: ApiClient, loops: list[CaseLoop], rounds: int) -> lis
 
 def cpu_ms_per(farm: Farm, cpu_before: float, count: int) -> float | None:
     """Server (worker) CPU milliseconds per request since ``cpu_before``."""
-    used = farm.cpu_seconds() - cpu_before
-    return round(used * 1000 / count, 2) if count and used > 0 else None
+    return _ms_per(farm.cpu_seconds() - cpu_before, count)
+
+
+def _ms_per(seconds: float, count: int) -> float | None:
+    return round(seconds * 1000 / count, 2) if count and seconds > 0 else None
+
+
+class CpuMeter:
+    """Where the CPU went since the meter was made, per request: the servers' workers,
+    PostgreSQL working for them, and the clients — on a shared machine each of them is time
+    the others wait for a core, inside the measured latency."""
+
+    def __init__(self, farm: Farm):
+        self.farm = farm
+        self.server = farm.cpu_seconds()
+        self.postgres = farm.postgres_cpu_seconds()
+
+    def per(self, count: int, client_seconds: float) -> dict[str, float | None]:
+        """``client_seconds``: the CPU the clients' threads used (``time.thread_time``)."""
+        postgres = self.farm.postgres_cpu_seconds()
+        return {
+            "server_cpu_ms": cpu_ms_per(self.farm, self.server, count),
+            "client_cpu_ms": _ms_per(client_seconds, count),
+            "postgres_cpu_ms": (
+                None
+                if postgres is None or self.postgres is None
+                else _ms_per(postgres - self.postgres, count)
+            ),
+        }
 
 
 def miss_share(loops: list[CaseLoop]) -> float | None:
@@ -49,51 +84,133 @@ def latencies(farm: Farm, service_item: str) -> dict[str, Any]:
     """One client, one request at a time: case starts, then completions round the loop."""
     client = ApiClient(farm.urls, CLERKS[0])
     try:
-        cpu = farm.cpu_seconds()
+        meter, clock = CpuMeter(farm), time.thread_time()
         loops, starts = start_cases(client, service_item, START_SAMPLES)
-        start_cpu = cpu_ms_per(farm, cpu, len(starts))
-        cpu = farm.cpu_seconds()
+        start_cpu = meter.per(len(starts), time.thread_time() - clock)
+        meter, clock = CpuMeter(farm), time.thread_time()
         completes = loop_latencies(client, loops[:LATENCY_CASES], LATENCY_ROUNDS)
-        complete_cpu = cpu_ms_per(farm, cpu, len(completes))
+        complete_cpu = meter.per(len(completes), time.thread_time() - clock)
         response_bytes = client.last_response_bytes
     finally:
         client.close()
     return {
-        "start_case": {**summary_ms(starts), "server_cpu_ms": start_cpu},
+        "start_case": {**summary_ms(starts), **start_cpu},
         "complete": {
             **summary_ms(completes),
-            "server_cpu_ms": complete_cpu,
+            **complete_cpu,
             "response_bytes": response_bytes,
             "cache_miss_share": miss_share(loops[:LATENCY_CASES]),
         },
     }
 
 
+def floor_latency(farm: Farm) -> dict[str, Any]:
+    """The cheapest authenticated request, ``GET /me``, one client, one request at a time:
+    what any call of the API costs before it does its own work."""
+    client = ApiClient(farm.urls, CLERKS[0])
+    try:
+        for _ in farm.urls:
+            client.get(FLOOR_PATH)  # each server's first call builds what it caches
+        meter, clock = CpuMeter(farm), time.thread_time()
+        samples = [client.get(FLOOR_PATH)[1] for _ in range(FLOOR_SAMPLES)]
+        return {**summary_ms(samples), **meter.per(len(samples), time.thread_time() - clock)}
+    finally:
+        client.close()
+
+
 @dataclass
 class _Worker:
-    """One client thread: its own session, its own cases."""
+    """One client thread: its own connections, one request after another until the time is
+    up, the limit reached, or nothing is left to do."""
 
     client: ApiClient
-    loops: list[CaseLoop]
     limit: int
-    all_loops: list[CaseLoop]  # ``loops`` drops a loop that failed
-    completions: int = 0
+    done: int = 0
+    cpu_seconds: float = 0.0  # the thread's own CPU while it ran
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
+    def step(self) -> float:
+        """One request; its latency."""
+        raise NotImplementedError
+
+    def busy(self) -> bool:
+        return self.done < self.limit
+
+    def failed(self) -> None:
+        """The last step failed."""
+
     def run(self, seconds: float, go: threading.Barrier) -> None:
         go.wait()
+        clock = time.thread_time()
         deadline = time.perf_counter() + seconds
-        turn = 0
-        while self.loops and self.completions < self.limit and time.perf_counter() < deadline:
-            loop = self.loops[turn % len(self.loops)]
-            turn += 1
+        while self.busy() and time.perf_counter() < deadline:
             try:
-                self.latencies.append(loop.advance(self.client))
-                self.completions += 1
+                self.latencies.append(self.step())
+                self.done += 1
             except (ApiError, OSError) as error:
                 self.errors.append(str(error)[:300])
-                self.loops.remove(loop)  # its state is unknown now: leave it alone
+                self.failed()
+        self.cpu_seconds = time.thread_time() - clock
+
+
+@dataclass
+class _Completer(_Worker):
+    """Completes tasks of its own cases, in turn."""
+
+    loops: list[CaseLoop] = field(default_factory=list)
+    all_loops: list[CaseLoop] = field(default_factory=list)  # ``loops`` drops a failed loop
+    turn: int = 0
+    current: CaseLoop | None = None
+
+    def busy(self) -> bool:
+        return bool(self.loops) and super().busy()
+
+    def step(self) -> float:
+        self.current = self.loops[self.turn % len(self.loops)]
+        self.turn += 1
+        return self.current.advance(self.client)
+
+    def failed(self) -> None:
+        self.loops.remove(self.current)  # its state is unknown now: leave it alone
+
+
+@dataclass
+class _Reader(_Worker):
+    """Reads one path over and over."""
+
+    path: str = FLOOR_PATH
+
+    def step(self) -> float:
+        return self.client.get(self.path)[1]
+
+
+def _drive(farm: Farm, workers: Sequence[_Worker], seconds: float) -> dict[str, Any]:
+    """Run the workers at once, each in its thread; requests per second, latency, CPU."""
+    go = threading.Barrier(len(workers) + 1)
+    threads = [threading.Thread(target=w.run, args=(seconds, go)) for w in workers]
+    for thread in threads:
+        thread.start()
+    meter = CpuMeter(farm)
+    go.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.client.close()
+    done = sum(w.done for w in workers)
+    errors = [e for w in workers for e in w.errors]
+    return {
+        "clients": len(workers),
+        "requests": done,
+        "seconds": round(elapsed, 3),
+        "per_second": round(done / elapsed, 1) if elapsed else 0.0,
+        **meter.per(done, sum(w.cpu_seconds for w in workers)),
+        "latency": summary_ms([x for w in workers for x in w.latencies]),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 def throughput(
@@ -106,38 +223,30 @@ def throughput(
 ) -> dict[str, Any]:
     """Completions per second of ``clients`` concurrent clients, each on its own cases."""
     workers = [
-        _new_worker(farm.urls, i, service_item, cases_per_client, limit_per_client)
+        _new_completer(farm.urls, i, service_item, cases_per_client, limit_per_client)
         for i in range(clients)
     ]
-    go = threading.Barrier(clients + 1)
-    threads = [threading.Thread(target=w.run, args=(seconds, go)) for w in workers]
-    for thread in threads:
-        thread.start()
-    cpu = farm.cpu_seconds()
-    go.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    for worker in workers:
-        worker.client.close()
-    done = sum(w.completions for w in workers)
-    errors = [e for w in workers for e in w.errors]
-    return {
-        "clients": clients,
-        "completions": done,
-        "seconds": round(elapsed, 3),
-        "per_second": round(done / elapsed, 1) if elapsed else 0.0,
-        "server_cpu_ms": cpu_ms_per(farm, cpu, done),
-        "latency": summary_ms([x for w in workers for x in w.latencies]),
-        "cache_miss_share": miss_share([loop for w in workers for loop in w.all_loops]),
-        "errors": len(errors),
-        "first_errors": errors[:3],
-    }
+    result = _drive(farm, workers, seconds)
+    result["completions"] = result.pop("requests")
+    result["cache_miss_share"] = miss_share([loop for w in workers for loop in w.all_loops])
+    return result
 
 
-def _new_worker(urls: list[str], index: int, service_item: str, cases: int, limit: int) -> _Worker:
+def floor_throughput(farm: Farm, clients: int, seconds: float, limit: int) -> dict[str, Any]:
+    """``GET /me`` per second of ``clients`` concurrent clients."""
+    workers = [_Reader(_new_client(farm.urls, i), limit) for i in range(clients)]
+    return _drive(farm, workers, seconds)
+
+
+def _new_client(urls: list[str], index: int) -> ApiClient:
     client = ApiClient(urls, CLERKS[index % len(CLERKS)])
     client.turn = index % len(urls)  # the clients do not all start on the same server
+    return client
+
+
+def _new_completer(
+    urls: list[str], index: int, service_item: str, cases: int, limit: int
+) -> _Completer:
+    client = _new_client(urls, index)
     loops, _ = start_cases(client, service_item, cases)
-    return _Worker(client, loops, limit, list(loops))
+    return _Completer(client, limit, loops=loops, all_loops=list(loops))

@@ -12,6 +12,7 @@ from typing import Any
 from .settings import (
     AGE_ROUNDS,
     CLIENT_COUNTS,
+    FLOOR_PATH,
     READ_SAMPLES,
     REPEATS,
     RESULTS,
@@ -120,7 +121,7 @@ def _http_rows(table: Table, raw: dict[str, Any]) -> None:
     table.row("  p50: min of the runs", "complete.p50_ms_min", "ms")
     table.row("  p50: median of the runs", "complete.p50_ms_median", "ms")
     table.row("  p95", "complete.p95_ms", "ms")
-    table.row("  server CPU per completion", "complete.server_cpu_ms", "ms")
+    _cpu_rows(table, "complete", "completion")
     table.row(MISSES, "complete.cache_miss_share", "share")
     table.row("  reply size", "complete.response_bytes", "KB")
     table.row("  HTTP p50 / raw SpiffWorkflow p50", "complete.ratio_to_raw", "×", raw_p50)
@@ -134,12 +135,42 @@ def _http_rows(table: Table, raw: dict[str, Any]) -> None:
         table.row("  median of the runs", f"{path}.per_second_median", "/s")
         table.row("  latency p50 under that load", f"{path}.latency.p50_ms", "ms")
         table.row("  latency p95 under that load", f"{path}.latency.p95_ms", "ms")
-        table.row("  server CPU per completion", f"{path}.server_cpu_ms", "ms")
+        _cpu_rows(table, path, "completion")
         table.row(MISSES, f"{path}.cache_miss_share", "share")
         table.row("  errors", f"{path}.errors")
 
 
 MISSES = "  on another server than the case's step before (cache miss)"
+
+
+def _cpu_rows(table: Table, path: str, per: str) -> None:
+    """Where the CPU of a request goes: the server's worker, PostgreSQL, the bench client."""
+    table.row(f"  server CPU per {per}", f"{path}.server_cpu_ms", "ms")
+    table.row(f"  PostgreSQL CPU per {per}", f"{path}.postgres_cpu_ms", "ms", digits=2)
+    table.row(f"  client CPU per {per} (the bench's own)", f"{path}.client_cpu_ms", "ms", digits=2)
+
+
+def _floor_rows(table: Table, raw: dict[str, Any]) -> None:
+    most = max(CLIENT_COUNTS)
+    table.section(
+        f"The floor: the cheapest authenticated request (GET /api/v1{FLOOR_PATH}: a token "
+        "lookup, no writes), measured the same way"
+    )
+    table.row(f"GET {FLOOR_PATH}  p50, 1 client", "floor.p50_ms", "ms", digits=2)
+    table.row("  p50: min of the runs", "floor.p50_ms_min", "ms", digits=2)
+    table.row("  p50: median of the runs", "floor.p50_ms_median", "ms", digits=2)
+    table.row("  p95", "floor.p95_ms", "ms", digits=2)
+    _cpu_rows(table, "floor", "request")
+    raw_p50 = f"raw p50 {_fmt(raw['step']['p50_ms'], 'ms', 2)}"
+    table.row(f"  GET {FLOOR_PATH} p50 / raw SpiffWorkflow p50", "floor.ratio_to_raw", "×", raw_p50)
+    path = "floor.throughput"
+    table.row(f"throughput, {most} clients  requests/s", f"{path}.per_second", "/s")
+    table.row("  min of the runs", f"{path}.per_second_min", "/s")
+    table.row("  median of the runs", f"{path}.per_second_median", "/s")
+    table.row("  latency p50 under that load", f"{path}.latency.p50_ms", "ms", digits=2)
+    table.row("  latency p95 under that load", f"{path}.latency.p95_ms", "ms", digits=2)
+    _cpu_rows(table, path, "request")
+    table.row("  errors", f"{path}.errors")
 
 
 AGED_ROWS: list[tuple[str, str, str, int]] = [
@@ -268,7 +299,53 @@ def _target(label: str, value: Any, limit: float, at_most: bool, unit: str) -> s
     return f"  {label:<64} {bound} {limit:g}{unit}: {figure}{_verdict(value, limit, at_most)}"
 
 
-def _target_lines(backends: dict[str, dict[str, Any]]) -> list[str]:
+def _fact(label: str, text: str) -> str:
+    return f"    {label:<62} {text}"
+
+
+def _floor_facts(pg: dict[str, Any], path: str, cores: int) -> list[str]:
+    """Beside a completion target, what the cheapest request of the API does on the same
+    stack and machine: the part of the target no completion can get below."""
+    most = max(CLIENT_COUNTS)
+    me = f"GET {FLOOR_PATH}"
+    if path == "complete.p50_ms":
+        p50 = _fmt(dig(pg, "floor.p50_ms"), "ms", 2)
+        return [_fact(f"a completion cannot beat: {me} p50, 1 client", p50)]
+    if path == f"throughput.{most}.per_second":
+        return [
+            _fact(
+                f"a completion cannot beat: {me} with {most} clients",
+                _fmt(dig(pg, "floor.throughput.per_second"), "/s"),
+            ),
+            _fact(
+                f"CPU per completion, {most} clients: server + PostgreSQL + client",
+                _cpu_split(dig(pg, path.rsplit(".", 1)[0]), cores),
+            ),
+            _fact(f"the same for {me}", _cpu_split(dig(pg, "floor.throughput"), cores)),
+        ]
+    if path == "complete.ratio_to_raw":
+        return [
+            _fact(
+                f"{me} p50 ÷ raw SpiffWorkflow step p50", _fmt(dig(pg, "floor.ratio_to_raw"), "×")
+            )
+        ]
+    return []
+
+
+def _cpu_split(run: dict[str, Any] | None, cores: int) -> str:
+    """``a + b + c = d ms``, and the requests per second the machine's cores could serve at
+    that cost, were nothing else running."""
+    parts = [dig(run or {}, f"{who}_cpu_ms") for who in ("server", "postgres", "client")]
+    if any(part is None for part in parts):
+        return "—"
+    total = sum(parts)
+    return (
+        f"{parts[0]:.2f} + {parts[1]:.2f} + {parts[2]:.2f} = {total:.2f} ms "
+        f"({cores} cores ÷ that: {cores * 1000 / total:,.0f}/s)"
+    )
+
+
+def _target_lines(backends: dict[str, dict[str, Any]], cores: int) -> list[str]:
     pg = backends.get("postgresql", {})
     most = max(CLIENT_COUNTS)
     lines = ["\nIssue 16's targets, each beside its figure (PostgreSQL; reported, not asserted)"]
@@ -298,6 +375,7 @@ def _target_lines(backends: dict[str, dict[str, Any]]) -> list[str]:
     ]
     for label, path, target, at_most, unit in rows:
         lines.append(_target(label, dig(pg, path), TARGETS[target], at_most, unit))
+        lines.extend(_floor_facts(pg, path, cores))
     depth = dig(pg, f"aging.points.{AGE_ROUNDS[-1]}.depth")
     lines.append(
         f"  {'rework rounds before a case can never advance':<64} unbounded: tree depth "
@@ -329,6 +407,7 @@ def render(results: dict[str, Any]) -> str:
     backends = {b: results["backends"].get(b, {}) for b in BACKENDS}
     table = Table(backends)
     _http_rows(table, raw)
+    _floor_rows(table, raw)
     _aging_rows(table)
     head = [
         f"OneWindow benchmark — {meta['started_at']} — {meta['cpus']} CPUs, "
@@ -353,7 +432,7 @@ def render(results: dict[str, Any]) -> str:
     tail = [
         *_raw_lines(raw),
         *_read_lines(pg),
-        *_target_lines(backends),
+        *_target_lines(backends, meta["cpus"] or 1),
         *_explain_lines(pg),
     ]
     tail.append(f"\nRun took {meta['seconds']:.0f} s; figures in {meta['json']}")

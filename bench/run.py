@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from . import aging, dataset, raw, reads
-from .api_bench import latencies, throughput
+from .api_bench import floor_latency, floor_throughput, latencies, throughput
 from .databases import BenchDatabase, postgres_database, postgres_problem, sqlite_database
 from .report import dig, render, write_json
 from .server import Farm, running_farm
 from .settings import (
     CLIENT_COUNTS,
     DATASET_CASES,
+    FLOOR_PATH,
     MODEL,
     PG_ADMIN,
     REPEATS,
@@ -99,8 +100,22 @@ def completions(name: str, db: BenchDatabase, farm: Farm) -> dict[str, Any]:
             ),
             "per_second",
         )
+    result["floor"] = floor(name, farm)
     progress(f"{name}: one case round the 补正 loop (the longest part)")
     result["aging"] = aging.measure(db, farm)
+    return result
+
+
+def floor(name: str, farm: Farm) -> dict[str, Any]:
+    """The cheapest authenticated request, measured like the completions: what no request of
+    the API can beat on this stack and machine."""
+    clients = max(CLIENT_COUNTS)
+    progress(f"{name}: the floor, GET {FLOOR_PATH}: latency, and throughput with {clients} clients")
+    result = repeated(lambda: floor_latency(farm), "p50_ms")
+    result["throughput"] = repeated(
+        lambda: floor_throughput(farm, clients, THROUGHPUT_SECONDS, THROUGHPUT_MAX_PER_CLIENT),
+        "per_second",
+    )
     return result
 
 
@@ -179,10 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     raw_results = raw.measure()
     backends = run_backends(args.cases, args.postgresql_only)
     for result in backends.values():
-        if "complete" in result:
-            result["complete"]["ratio_to_raw"] = ratio(
-                result["complete"]["p50_ms"], raw_results["step"]["p50_ms"]
-            )
+        for key in ("complete", "floor"):
+            if key in result:
+                result[key]["ratio_to_raw"] = ratio(
+                    result[key]["p50_ms"], raw_results["step"]["p50_ms"]
+                )
     meta["load_after"] = os.getloadavg()[0]
     meta["cpu_pressure_after"] = cpu_pressure()
     meta["seconds"] = round(time.perf_counter() - started, 1)

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import requests
-
+from .client import ApiError, Connection
 from .settings import ROOT, WORKERS
 
 START_TIMEOUT = 60.0
@@ -46,6 +46,7 @@ class Farm:
     """Several single-worker servers on one database, the way a load balancer sees them."""
 
     servers: tuple[Server, ...]
+    postgres_database: str | None = None  # the database's name when it is on PostgreSQL
 
     @property
     def urls(self) -> list[str]:
@@ -57,6 +58,12 @@ class Farm:
     def cpu_seconds(self) -> float:
         return sum(server.cpu_seconds() for server in self.servers)
 
+    def postgres_cpu_seconds(self) -> float | None:
+        """CPU PostgreSQL has used for these servers so far (``None`` on SQLite)."""
+        if self.postgres_database is None:
+            return None
+        return postgres_cpu_seconds(self.postgres_database)
+
     def peak_rss_kb(self) -> int:
         """The largest peak resident size (VmHWM) among the workers."""
         return max((_peak_rss_kb(pid) for pid in self.worker_pids()), default=0)
@@ -66,8 +73,55 @@ class Farm:
 def running_farm(database_url: str, count: int) -> Iterator[Farm]:
     with ExitStack() as stack:
         yield Farm(
-            tuple(stack.enter_context(running_server(database_url, 1)) for _ in range(count))
+            tuple(stack.enter_context(running_server(database_url, 1)) for _ in range(count)),
+            postgres_database_name(database_url),
         )
+
+
+def postgres_database_name(database_url: str) -> str | None:
+    parts = urlsplit(database_url)
+    return parts.path.lstrip("/") if parts.scheme.startswith("postgresql") else None
+
+
+# PostgreSQL's own processes (`ps` titles after "postgres: [cluster:]"): the writes of every
+# database keep them busy, the bench's among them
+POSTGRES_BACKGROUND = {
+    "checkpointer",
+    "background writer",
+    "walwriter",
+    "autovacuum launcher",
+    "logical replication launcher",
+    "archiver",
+    "stats collector",
+}
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """User + system CPU of the PostgreSQL processes on this machine that work for
+    ``database``: its backends and autovacuum workers, plus the postmaster and the background
+    processes. Other databases' backends (other programs sharing the server) are left out."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != "postgres":
+                continue
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue  # gone meanwhile
+        if works_for(title, database):
+            total += _cpu_seconds(int(proc.name))
+    return total
+
+
+def works_for(title: str, database: str) -> bool:
+    """Whether the PostgreSQL process of this ``ps`` title works for ``database``."""
+    words = title.split()
+    if not words or words[0] != "postgres:":
+        return True  # the postmaster (its command line, not a title)
+    role = words[2:] if len(words) > 1 and words[1].endswith(":") else words[1:]
+    return database in role or " ".join(role) in POSTGRES_BACKGROUND
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -147,13 +201,20 @@ def _wait_ready(process: subprocess.Popen, base_url: str, log) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"onewindow serve exited ({process.returncode}):\n{_tail(log)}")
-        try:
-            if requests.get(f"{base_url}/api/v1/openapi.json", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
+        if _answers(base_url):
+            return
         time.sleep(0.2)
     raise RuntimeError(f"onewindow serve not ready after {START_TIMEOUT:.0f} s:\n{_tail(log)}")
+
+
+def _answers(base_url: str) -> bool:
+    probe = Connection(base_url, timeout=2)
+    try:
+        return probe.request("GET", "/api/v1/openapi.json", None, {}).status == 200
+    except (OSError, ApiError):
+        return False
+    finally:
+        probe.close()
 
 
 def _stop(process: subprocess.Popen) -> None:

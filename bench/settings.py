@@ -49,6 +49,9 @@ THROUGHPUT_SECONDS = 4.0
 THROUGHPUT_CASES_PER_CLIENT = 4
 THROUGHPUT_MAX_PER_CLIENT = 1500
 CLIENT_COUNTS = (1, 4)
+# The floor: the cheapest authenticated request (a token lookup, no writes), the same way
+FLOOR_PATH = "/me"
+FLOOR_SAMPLES = 100
 AGE_ROUNDS = (10, 200)
 SAVE_SAMPLES = 15
 AGED_HTTP_ROUNDS = 3
