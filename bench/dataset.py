@@ -192,6 +192,20 @@ EVENTS = [
 ]
 
 
+# Each step's 新待办 to the users of its department, as announce_new_tasks writes them: read
+# once the step is done (close_settled), unread while it is open — what every completion's
+# close_settled searches by case (issue 16: it once read every user's unread notices).
+NOTICES = """
+INSERT INTO notification (username, kind, case_id, task_id, message, created_at, read_at)
+SELECT u.username, 'new_task', t.case_id, t.id, '新待办：' || t.name, t.created_at,
+    CASE WHEN t.state IN ('ready', 'claimed') THEN NULL ELSE t.completed_at END
+FROM human_task t
+JOIN department d ON d.code = t.department_code
+JOIN user_account u ON u.department_id = d.id
+WHERE t.case_id > :after
+"""
+
+
 def progress(message: str) -> None:
     print(f"… {message}", file=sys.stderr, flush=True)
 
@@ -232,6 +246,9 @@ def generate(engine: Engine, cases: int, progress=print) -> dict[str, Any]:
         for statement in EVENTS:
             connection.execute(text(statement), {"after": after})
         timings["events_s"] = time.perf_counter() - started - sum(timings.values())
+        progress("dataset: the steps' notices (notification)")
+        connection.execute(text(NOTICES), {"after": after})
+        timings["notices_s"] = time.perf_counter() - started - sum(timings.values())
         progress("dataset: the ended cases' steps summed for the stats (step_stats.fold_all)")
         step_stats.fold_all(connection)
         timings["fold_s"] = time.perf_counter() - started - sum(timings.values())
@@ -242,7 +259,7 @@ def generate(engine: Engine, cases: int, progress=print) -> dict[str, Any]:
         connection.execute(text("VACUUM ANALYZE"))
         counts = {
             table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            for table in ("case", "human_task", "case_event")
+            for table in ("case", "human_task", "case_event", "notification")
         }
     timings["total_s"] = time.perf_counter() - started
     scorecards = generate_ratings(engine, after, progress)

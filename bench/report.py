@@ -274,6 +274,15 @@ def _read_lines(pg: dict[str, Any]) -> list[str]:
             f"  {label:<44} p50 {p50['min']:8.1f} / {p50['median']:8.1f} ms"
             f"   p95 {p95['min']:8.1f} / {p95['median']:8.1f} ms   {read['path']}"
         )
+    among = pg.get("county_completions")
+    if among:
+        for key, label in (("start_case", "start a case"), ("complete", "complete a task")):
+            figures = among[key]
+            lines.append(
+                f"  {label + ' among them (1 client)':<44} p50 {figures['p50_ms']:8.1f} ms"
+                f"            p95 {figures['p95_ms']:8.1f} ms   "
+                f"server CPU {_fmt(figures.get('server_cpu_ms'), 'ms')}"
+            )
     rss = found["worker_peak_rss_kb"]
     lines.append(
         f"  workers' peak memory (VmHWM): {rss['before'] / 1024:,.0f} MB before the reads, "

@@ -117,29 +117,13 @@ def full_passes(engine: Engine, sent: list[tuple[str, Any]]) -> dict[str, list[s
     return found
 
 
-# A county's unread and read notices over the generated steps, as the clerks leave them.
-NOTICES = text(
-    """
-    INSERT INTO notification (username, kind, case_id, task_id, message, created_at, read_at)
-    SELECT u.username, 'new_task', t.case_id, t.id, '新待办', t.created_at,
-           CASE WHEN t.state IN ('ready', 'claimed') THEN NULL ELSE t.created_at END
-    FROM human_task t JOIN user_account u ON u.department_id = (
-        SELECT id FROM department WHERE code = t.department_code)
-    """
-)
-
-
 @pytest.fixture(scope="module")
 def county(postgres_server: str) -> Iterator[Flask]:
     """A fresh database holding thousands of generated cases, their steps, history and
     notices, analysed: the planner then chooses as it would in production."""
     with fresh_postgres(postgres_server) as url:
         engine = make_engine(url)
-        generate(engine, CASES, progress=lambda _message: None)
-        with engine.begin() as connection:
-            connection.execute(NOTICES)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
+        generate(engine, CASES, progress=lambda _message: None)  # analysed, notices included
         engine.dispose()
         app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test-key"})
         yield app
