@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, bindparam, delete, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import models
 from ..runtime import CaseRun, PendingTimer
+from ..runtime.state import Changes
 from ..uow import UnitOfWork
 from .deployed import called_models, database_of, model_of
 
@@ -94,15 +93,7 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
         session.flush()  # a new case row must exist before its task rows reference it
     # Core statements on the session's connection: no ORM object maps these rows, and the
     # ORM's DML path (autoflush, session synchronisation) cost more than the statements.
-    connection = session.connection()
-    if changes.deletes:
-        connection.execute(_DELETE_TASKS, {"case_id": case.id, "ids": changes.deletes})
-    if changes.upserts:
-        rows = [
-            {"case_id": case.id, "id": task_id, "process": process, "payload": payload}
-            for task_id, process, payload in changes.upserts
-        ]
-        connection.execute(_upsert(connection.dialect.name), rows)
+    _write_tasks(session.connection(), case.id, changes)
     if run.saved_timers != saved_timers:
         _sync_timers(uow, case, pending, saved_timers)
     sync_waits(uow, case, run)
@@ -146,6 +137,35 @@ _WORKFLOW_ROWS = select(models.WorkflowTask.process, models.WorkflowTask.payload
 )
 _INSERT_TIMER = insert(models.Timer)
 _INSERT_EVENT = insert(models.CaseEvent)
+
+
+def _write_tasks(connection: Connection, case_id: int, changes: Changes) -> None:
+    """The task rows of a save: those that ended go, the touched ones are upserted."""
+    if not (changes.deletes or changes.upserts):
+        return
+    if connection.dialect.name == "postgresql":
+        rows = changes.upserts
+        connection.execute(
+            _PG_WRITE_TASKS,
+            {
+                "case_id": case_id,
+                "gone": changes.deletes,
+                "ids": [task_id for task_id, _process, _payload in rows],
+                "processes": [process for _task_id, process, _payload in rows],
+                "payloads": [payload for _task_id, _process, payload in rows],
+            },
+        )
+        return
+    if changes.deletes:
+        connection.execute(_DELETE_TASKS, {"case_id": case_id, "ids": changes.deletes})
+    if changes.upserts:
+        rows = [
+            {"case_id": case_id, "id": task_id, "process": process, "payload": payload}
+            for task_id, process, payload in changes.upserts
+        ]
+        connection.execute(_SQLITE_UPSERT, rows)
+
+
 _DELETE_TASKS = delete(models.WorkflowTask).where(
     models.WorkflowTask.case_id == bindparam("case_id"),
     models.WorkflowTask.id.in_(bindparam("ids", expanding=True)),
@@ -155,21 +175,28 @@ _DELETE_TIMERS = delete(models.Timer).where(
     models.Timer.fired_at.is_(None),
     models.Timer.task_id.in_(bindparam("ids", expanding=True)),
 )
-
-
-@functools.cache
-def _upsert(dialect: str):
-    table = models.WorkflowTask.__table__
-    if dialect == "postgresql":
-        stmt = pg_insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(table)
-    else:  # pragma: no cover - only the two supported databases exist
-        return insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["case_id", "id"],
-        set_={"payload": stmt.excluded.payload, "process": stmt.excluded.process},
+_SQLITE_INSERT = sqlite_insert(models.WorkflowTask.__table__)
+_SQLITE_UPSERT = _SQLITE_INSERT.on_conflict_do_update(
+    index_elements=["case_id", "id"],
+    set_={"payload": _SQLITE_INSERT.excluded.payload, "process": _SQLITE_INSERT.excluded.process},
+)
+# PostgreSQL takes a save in one statement, one round trip: the ended rows deleted in a CTE
+# and the touched ones upserted from arrays (``unnest``), where an executemany sent one
+# execution per row. Deleted and upserted ids never meet (an ended task is gone from the tree).
+_PG_WRITE_TASKS = text(
+    """
+    WITH gone AS (
+        DELETE FROM workflow_task
+        WHERE case_id = :case_id AND id = ANY(CAST(:gone AS varchar[]))
     )
+    INSERT INTO workflow_task (case_id, id, process, payload)
+    SELECT :case_id, t.id, t.process, t.payload
+    FROM unnest(
+        CAST(:ids AS varchar[]), CAST(:processes AS varchar[]), CAST(:payloads AS varchar[])
+    ) AS t(id, process, payload)
+    ON CONFLICT (case_id, id) DO UPDATE SET payload = excluded.payload, process = excluded.process
+    """
+)
 
 
 def record(
