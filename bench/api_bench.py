@@ -65,10 +65,12 @@ class CpuMeter:
         return {
             "server_cpu_ms": cpu_ms_per(self.farm, self.server, count),
             "client_cpu_ms": _ms_per(client_seconds, count),
+            # measured in clock ticks (10 ms): a short run may see none, and a backend that
+            # exits between the readings takes its ticks with it; neither is "not measured"
             "postgres_cpu_ms": (
                 None
-                if postgres is None or self.postgres is None
-                else _ms_per(postgres - self.postgres, count)
+                if postgres is None or self.postgres is None or not count
+                else round(max(postgres - self.postgres, 0.0) * 1000 / count, 2)
             ),
         }
 
