@@ -87,7 +87,7 @@ def prepared(backend: str, url: str, load_demo: bool = True) -> Iterator[BenchDa
         sessions = make_session_factory(engine)
         if load_demo:
             _load_demo(sessions)
-        yield BenchDatabase(backend, url, engine, sessions, _service_item(sessions))
+        yield BenchDatabase(backend, url, engine, sessions, bench_service_item(sessions))
     finally:
         engine.dispose()
 
@@ -97,7 +97,7 @@ def _load_demo(sessions: sessionmaker[Session]) -> None:
         demo.load_all(uow, PASSWORD, ROOT / "workflows", ROOT / "bpmn")
 
 
-def _service_item(sessions: sessionmaker[Session]) -> str:
+def bench_service_item(sessions: sessionmaker[Session]) -> str:
     """The demo item that runs the benchmarked model."""
     with sessions() as session:
         return session.scalars(

@@ -14,7 +14,7 @@ import pytest
 
 from bench.api_bench import floor_latency, floor_throughput, start_cases, throughput
 from bench.client import ApiClient, ApiError
-from bench.databases import _service_item
+from bench.databases import bench_service_item
 from bench.server import Farm, postgres_database_name, running_farm, works_for
 
 KEEPALIVE_S = 2.0  # gunicorn's default: an idle connection is closed after it
@@ -28,62 +28,54 @@ def farm(database_url: str, sessions) -> Iterator[Farm]:
 
 @pytest.fixture(scope="module")
 def service_item(sessions) -> str:
-    return _service_item(sessions)
+    return bench_service_item(sessions)
+
+
+@pytest.fixture
+def client(farm: Farm) -> Iterator[ApiClient]:
+    """window1's client of both servers, closed after the test."""
+    opened = ApiClient(farm.urls, "window1")
+    yield opened
+    opened.close()
 
 
 def test_a_case_goes_round_the_loop_on_alternate_servers_over_one_connection_each(
-    farm: Farm, service_item: str
+    client: ApiClient, service_item: str
 ):
-    client = ApiClient(farm.urls, "window1")
-    try:
-        [loop], _ = start_cases(client, service_item, 1)
-        servers = [loop.server]
-        for _ in range(4):
-            elapsed = loop.advance(client)
-            servers.append(loop.server)
-            assert elapsed > 0
-        assert servers == [0, 1, 0, 1, 0]
-        assert loop.completions == loop.misses == 4
-        assert [server.opened for server in client.servers] == [1, 1]
-        assert client.last_response_bytes > 0
-    finally:
-        client.close()
+    [loop], _ = start_cases(client, service_item, 1)
+    servers = [loop.server]
+    for _ in range(4):
+        elapsed = loop.advance(client)
+        servers.append(loop.server)
+        assert elapsed > 0
+    assert servers == [0, 1, 0, 1, 0]
+    assert loop.completions == loop.misses == 4
+    assert [server.opened for server in client.servers] == [1, 1]
+    assert client.last_response_bytes > 0
 
 
-def test_a_refused_request_is_an_api_error_with_the_status(farm: Farm):
-    client = ApiClient(farm.urls, "window1")
-    try:
-        with pytest.raises(ApiError, match="404"):
-            client.get("/cases/NO-SUCH-CASE")
-        assert client.get("/me")[0]["username"] == "window1"  # the connection still serves
-    finally:
-        client.close()
+def test_a_refused_request_is_an_api_error_with_the_status(client: ApiClient):
+    with pytest.raises(ApiError, match="404"):
+        client.get("/cases/NO-SUCH-CASE")
+    assert client.get("/me")[0]["username"] == "window1"  # the connection still serves
 
 
-def test_a_connection_broken_under_the_client_is_reopened_once(farm: Farm):
-    client = ApiClient(farm.urls, "window1")
-    try:
-        client.turn = 0
-        client.get("/me")
-        client.servers[0]._http.sock.shutdown(socket.SHUT_RDWR)
-        client.turn = 0
-        assert client.get("/me")[0]["username"] == "window1"
-        assert client.servers[0].opened == 2
-    finally:
-        client.close()
+def test_a_connection_broken_under_the_client_is_reopened_once(client: ApiClient):
+    client.turn = 0
+    client.get("/me")
+    client.servers[0]._http.sock.shutdown(socket.SHUT_RDWR)
+    client.turn = 0
+    assert client.get("/me")[0]["username"] == "window1"
+    assert client.servers[0].opened == 2
 
 
-def test_a_connection_the_server_closed_when_idle_is_reopened(farm: Farm):
-    client = ApiClient(farm.urls, "window1")
-    try:
-        client.turn = 0
-        client.get("/me")
-        time.sleep(KEEPALIVE_S + 1)
-        client.turn = 0
-        assert client.get("/me")[0]["username"] == "window1"
-        assert client.servers[0].opened == 2
-    finally:
-        client.close()
+def test_a_connection_the_server_closed_when_idle_is_reopened(client: ApiClient):
+    client.turn = 0
+    client.get("/me")
+    time.sleep(KEEPALIVE_S + 1)
+    client.turn = 0
+    assert client.get("/me")[0]["username"] == "window1"
+    assert client.servers[0].opened == 2
 
 
 def test_the_floor_and_the_throughput_report_where_the_cpu_went(

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from engine.services import common
 
 from .conftest import Api
+from .test_api_journey import item_code
 
 DECIDE = {
     "decision": "supplement",
@@ -38,11 +39,7 @@ WRITES = {"sqlite": 9, "postgresql": 8}
 
 def new_case(window: Api) -> dict[str, Any]:
     """The body that starts a 个体工商户设立登记 (the demo's 即办件 with its 补正 loop)."""
-    item = next(
-        i["code"]
-        for i in window.get("/service-items").get_json()["items"]
-        if i["name"] == "个体工商户设立登记"
-    )
+    item = item_code(window, "个体工商户设立登记")
     applicant = {
         "kind": "person",
         "name": "张三",

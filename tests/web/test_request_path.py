@@ -24,7 +24,7 @@ from engine.uow import UnitOfWork
 from web import create_app
 
 from .accounts import PASSWORD, new_user
-from .test_completion_cost import DECIDE
+from .test_completion_cost import DECIDE, new_case
 
 
 @pytest.fixture
@@ -116,18 +116,7 @@ def test_a_completion_sends_no_ping(app: Flask, api, backend: str, monkeypatch) 
         pytest.skip("SQLite has no connection to lose")
     pings = _pings(app.extensions["onewindow.engine"], monkeypatch)
     window = api("window1")
-    item = next(
-        i["code"]
-        for i in window.get("/service-items").get_json()["items"]
-        if i["name"] == "个体工商户设立登记"
-    )
-    applicant = {
-        "kind": "person",
-        "name": "张三",
-        "id_type": "居民身份证",
-        "id_number": "330102199001011234",
-    }
-    case = window.post("/cases", json={"service_item": item, "applicant": applicant})
+    case = window.post("/cases", json=new_case(window))
     [task] = case.get_json()["open_tasks"]
     pings.clear()
     done = window.post(f"/tasks/{task['id']}/complete", json={"data": DECIDE})
