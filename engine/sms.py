@@ -41,8 +41,6 @@ class RecordingGateway:
     def send(
         self, session: Session, case: models.Case | None, phone: str, kind: str, text: str
     ) -> None:
-        if case is not None and case.id is None:
-            session.flush()  # the case row first: the message references it
         message = {
             "case_id": case.id if case is not None else None,
             "phone": phone,

@@ -191,6 +191,9 @@ def open_case(
     run = CaseRun.start(model_of(uow, definition.id), initial, called_models(uow))
     case.data = run.data
     uow.session.add(case)
+    # the case row at once: its workflow rows, events, notices and texts are Core inserts that
+    # reference it, written as they happen rather than at the next flush
+    uow.session.flush()
     save_run(uow, case, run)
     keep(uow, case, run)
     record(

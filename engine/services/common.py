@@ -89,8 +89,6 @@ def save_run(uow: UnitOfWork, case: models.Case, run: CaseRun, now: datetime | N
     changes = run.changes()
     case.workflow = changes.workflow
     session = uow.session
-    if case.id is None:
-        session.flush()  # a new case row must exist before its task rows reference it
     # Core statements on the session's connection: no ORM object maps these rows, and the
     # ORM's DML path (autoflush, session synchronisation) cost more than the statements.
     _write_tasks(session.connection(), case.id, changes)
@@ -213,8 +211,6 @@ def record(
     work that records them, and the ORM's flush of one more mapper per completion cost more
     than the INSERT itself (issue 16).
     """
-    if case.id is None:
-        uow.session.flush()  # a new case row first: the event references it
     event = {
         "case_id": case.id,
         "at": models.utcnow(),
