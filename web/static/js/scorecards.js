@@ -57,8 +57,14 @@
       },
       tooltip: { trigger: "axis" },
       grid: { left: 120 },
-      xAxis: { type: "value" },
-      yAxis: { type: "category", inverse: true, data: data.ranking.map(function (r) { return r.name; }) },
+      // nothing scored: the title says so, and no bare axis stands under it
+      xAxis: { type: "value", show: data.ranking.length > 0 },
+      yAxis: {
+        type: "category",
+        inverse: true,
+        show: data.ranking.length > 0,
+        data: data.ranking.map(function (r) { return r.name; })
+      },
       series: [{ type: "bar", data: data.ranking.map(function (r) { return r.score; }) }]
     }
   };
